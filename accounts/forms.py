@@ -1,0 +1,68 @@
+from django import forms
+from django_countries import countries
+
+from .models import User
+from .timezones import time_zone_choices
+
+
+def clean_person_name(value: str) -> str:
+    name = " ".join(value.split())
+    if not name:
+        raise forms.ValidationError("Enter your name as colleagues know it.")
+    return name
+
+
+class TimeZoneField(forms.TypedChoiceField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Time zone")
+        kwargs.setdefault(
+            "help_text", "Dates and times are shown to you in this time zone."
+        )
+        super().__init__(choices=time_zone_choices, **kwargs)
+
+
+class SignupDetailsForm(forms.Form):
+    """The details allauth's sign-up form asks for besides email and password."""
+
+    full_name = forms.CharField(
+        label="Full name",
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    country = forms.ChoiceField(
+        label="Country where you live and work",
+        choices=lambda: [("", "Choose a country"), *countries],
+    )
+    time_zone = TimeZoneField(
+        initial="UTC", widget=forms.Select(attrs={"data-detect-time-zone": "true"})
+    )
+    field_order = ["full_name", "email", "country", "time_zone"]
+
+    def clean_full_name(self):
+        return clean_person_name(self.cleaned_data["full_name"])
+
+    def signup(self, request, user):
+        user.full_name = self.cleaned_data["full_name"]
+        user.country = self.cleaned_data["country"]
+        user.time_zone = self.cleaned_data["time_zone"]
+        user.save(update_fields=["full_name", "country", "time_zone"])
+
+
+class ProfileForm(forms.ModelForm):
+    time_zone = TimeZoneField(
+        widget=forms.Select(attrs={"data-detect-time-zone": "true"})
+    )
+
+    class Meta:
+        model = User
+        fields = ["full_name", "country", "time_zone", "institution"]
+        labels = {"full_name": "Full name", "institution": "Institution"}
+        widgets = {"full_name": forms.TextInput(attrs={"autocomplete": "name"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["full_name"].required = True
+        self.fields["country"].required = True
+
+    def clean_full_name(self):
+        return clean_person_name(self.cleaned_data["full_name"])

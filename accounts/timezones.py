@@ -1,0 +1,31 @@
+"""The IANA time zones a person can choose from, and how to check one."""
+
+import zoneinfo
+from functools import cache
+
+from django.core.exceptions import ValidationError
+
+
+@cache
+def time_zone_choices() -> list[tuple[str, str]]:
+    # Legacy aliases ("US/Eastern", "Etc/GMT+5") confuse more than they help.
+    names = sorted(
+        name
+        for name in zoneinfo.available_timezones()
+        if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/"))
+    )
+    return [("UTC", "UTC"), *((name, name.replace("_", " ")) for name in names)]
+
+
+def is_valid_time_zone(name: str) -> bool:
+    return name in dict(time_zone_choices())
+
+
+def validate_time_zone(name: str) -> None:
+    if not is_valid_time_zone(name):
+        raise ValidationError(
+            "“%(name)s” is not a time zone we know. Choose one from the list, "
+            "for example Europe/Paris or Asia/Kolkata.",
+            code="invalid_time_zone",
+            params={"name": name},
+        )

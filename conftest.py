@@ -1,0 +1,127 @@
+"""The small cast every test can use, and the test-wide defaults."""
+
+import os
+
+import pytest
+from allauth.account.models import EmailAddress
+
+from accounts.models import User
+from mentorship.celery import app as celery_app
+
+PASSWORD = "a-long-test-password-1"
+
+
+@pytest.fixture(autouse=True)
+def _test_defaults(settings):
+    # Email takes the project's real path (outbox row, then delivery) and is
+    # delivered into django.core.mail.outbox.
+    settings.EMAIL_BACKEND = "mentorship.mail.OutboxEmailBackend"
+    settings.OUTBOX_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Each test gets its own cache: rate-limit counters must not leak between
+    # tests, and clearing a shared Redis would wipe the broker's queues.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    }
+    settings.PRIVATE_MEDIA_ROOT = settings.BASE_DIR / "test-artifacts" / "private"
+    # Tasks run in-process unless a test asks for the real worker.
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = eager
+
+
+def require_service(name, check):
+    """Run `check`; if the service is missing, fail in CI and skip elsewhere."""
+    try:
+        check()
+    except Exception as exc:
+        message = f"{name} is not reachable: {exc}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def make_user(email, **fields):
+    user = User.objects.create_user(email=email, password=PASSWORD, **fields)
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user
+
+
+@pytest.fixture
+def mentee(db):
+    return make_user(
+        "mentee@example.com",
+        full_name="Amara Okafor",
+        country="NG",
+        time_zone="Africa/Lagos",
+    )
+
+
+@pytest.fixture
+def mentor(db):
+    return make_user(
+        "mentor@example.com",
+        full_name="Henrik Larsen",
+        country="DK",
+        time_zone="Europe/Copenhagen",
+    )
+
+
+@pytest.fixture
+def staff(db):
+    return make_user(
+        "staff@example.com",
+        full_name="Sam Staff",
+        country="US",
+        time_zone="America/New_York",
+        is_staff=True,
+        is_superuser=True,
+    )
+
+
+@pytest.fixture
+def stranger(db):
+    return make_user(
+        "stranger@example.com",
+        full_name="Stan Stranger",
+        country="BR",
+        time_zone="America/Sao_Paulo",
+    )
+
+
+REDIS_URL = os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _celery_broker():
+    # Celery builds its connection pool once, from the broker URL of that
+    # moment; point it at Redis before anything can, so the real-worker tests
+    # publish where their worker listens.
+    celery_app.conf.broker_url = REDIS_URL
+
+
+@pytest.fixture
+def redis_url():
+    """The Redis the suite may use: CI's broker, or the local default."""
+    import redis
+
+    url = REDIS_URL
+    require_service(
+        "Redis", lambda: redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    )
+    return url
+
+
+@pytest.fixture
+def celery_worker(transactional_db, redis_url, settings):
+    """A real Celery worker, in a thread, consuming from Redis."""
+    from celery.contrib.testing.worker import start_worker
+
+    settings.CELERY_BROKER_URL = redis_url
+    celery_app.conf.task_always_eager = False
+    celery_app.loader.import_module("celery.contrib.testing.tasks")
+    with start_worker(
+        celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=20
+    ) as worker:
+        yield worker
+    celery_app.conf.task_always_eager = True

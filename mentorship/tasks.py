@@ -1,0 +1,13 @@
+from celery import shared_task
+
+from . import services
+
+
+@shared_task
+def send_email(email_id: int) -> bool:
+    return services.email_send(email_id=email_id)
+
+
+@shared_task
+def sweep_outbox() -> int:
+    return len(services.outbox_sweep())
