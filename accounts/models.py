@@ -86,3 +86,35 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self):
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class Interest(models.Model):
+    """An oncology area or a career goal that mentees and mentors pick from.
+
+    Kept as rows rather than code so staff can add, rename, reorder or retire
+    entries in the admin without a release.
+    """
+
+    class Kind(models.TextChoices):
+        AREA = "area", "Oncology area"
+        GOAL = "goal", "Career goal"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    is_active = models.BooleanField(
+        "active",
+        default=True,
+        help_text="Inactive interests are no longer offered on forms but stay "
+        "on the records that already have them.",
+    )
+    position = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Lower numbers are listed first within their kind.",
+    )
+
+    class Meta:
+        ordering = ["kind", "position", "name"]
+
+    def __str__(self):
+        return self.name
