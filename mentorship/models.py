@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils import timezone
+from django_countries.fields import CountryField
 
 
 class OutboundEmail(models.Model):
@@ -59,3 +60,136 @@ class OutboundEmail(models.Model):
 
     def __str__(self):
         return f"{self.subject} → {self.to}"
+
+
+class MembershipType(models.TextChoices):
+    IN_TRAINING = "in_training", "Member in Training"
+    FULL = "full", "Full Member"
+    FULL_DISCOUNTED = (
+        "full_discounted",
+        "Full Member paying discounted or international dues",
+    )
+    NON_MEMBER = "non_member", "Not yet a member"
+
+
+def default_accepted_memberships():
+    return [
+        MembershipType.IN_TRAINING,
+        MembershipType.FULL,
+        MembershipType.FULL_DISCOUNTED,
+    ]
+
+
+class Cycle(models.Model):
+    """One round of the program: an application window, then a mentoring year.
+
+    The eligibility parameters live here so staff can change them per cycle
+    without a code change.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    opens_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When applications open. Leave empty while only a season is known.",
+    )
+    closes_at = models.DateTimeField(null=True, blank=True)
+    expected_opening = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text="Shown while the dates are not set, e.g. “Fall 2027”.",
+    )
+    program_starts_on = models.DateField(null=True, blank=True)
+    program_months = models.PositiveSmallIntegerField(default=12)
+
+    max_years_since_training = models.PositiveSmallIntegerField(
+        default=10,
+        help_text="Applicants must be fewer than this many years past training.",
+    )
+    excluded_practice_countries = CountryField(
+        multiple=True,
+        default=["US"],
+        blank=True,
+        help_text="Applicants training or practising here are not eligible.",
+    )
+    accepted_membership_types = models.JSONField(
+        default=default_accepted_memberships,
+        help_text="Membership types that are eligible as they are.",
+    )
+    accepts_concurrent_membership_application = models.BooleanField(
+        default=True,
+        help_text="Non-members may apply if they send a membership application too.",
+    )
+    min_monthly_hours = models.PositiveSmallIntegerField(
+        default=2, help_text="The least time a mentee must commit each month."
+    )
+    cv_max_mb = models.PositiveSmallIntegerField("largest CV (MB)", default=5)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-opens_at", "-pk"]
+        indexes = [
+            models.Index(fields=["opens_at", "closes_at"], name="cycle_window_idx")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(opens_at__isnull=True, closes_at__isnull=True)
+                | models.Q(
+                    opens_at__isnull=False,
+                    closes_at__isnull=False,
+                    closes_at__gt=models.F("opens_at"),
+                ),
+                name="cycle_window_complete_and_ordered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(program_months__gte=1),
+                name="cycle_program_has_months",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def is_open(self, at=None) -> bool:
+        at = at or timezone.now()
+        return bool(
+            self.opens_at and self.closes_at and self.opens_at <= at < self.closes_at
+        )
+
+
+class OpeningNotification(models.Model):
+    """Someone asked to be told by email when applications open.
+
+    ``cycle`` is the cycle they are waiting for; empty means "whichever opens
+    next", for when no next cycle is announced yet.
+    """
+
+    email = models.EmailField()
+    cycle = models.ForeignKey(
+        Cycle, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email", "cycle"], name="notification_one_per_email_cycle"
+            ),
+            models.UniqueConstraint(
+                fields=["email"],
+                condition=models.Q(cycle__isnull=True),
+                name="notification_one_per_email_next_cycle",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["notified_at", "unsubscribed_at"],
+                name="notification_waiting_idx",
+            )
+        ]
+
+    def __str__(self):
+        return self.email

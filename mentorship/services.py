@@ -1,15 +1,24 @@
 import base64
+import hashlib
 import logging
+import zoneinfo
 from datetime import timedelta
 
 from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from .models import OutboundEmail
+from accounts.models import User
+
+from . import selectors
+from .models import Cycle, OpeningNotification, OutboundEmail
 
 logger = logging.getLogger(__name__)
 
@@ -168,3 +177,228 @@ def outbox_sweep(*, batch_size: int = 200) -> list[int]:
     for email_id in due:
         _send_in_background(email_id)
     return due
+
+
+def email_render_and_queue(
+    *,
+    key: str,
+    event: str,
+    to: str,
+    template: str,
+    context: dict,
+    time_zone: str = "UTC",
+    headers: dict | None = None,
+) -> OutboundEmail:
+    """Render ``templates/emails/<template>{_subject.txt,.txt,.html}`` and queue it.
+
+    Dates in the email are shown in the recipient's time zone.
+    """
+    context = {**context, "site_url": settings.SITE_URL}
+    with timezone.override(zoneinfo.ZoneInfo(time_zone)):
+        subject = " ".join(
+            render_to_string(f"emails/{template}_subject.txt", context).split()
+        )
+        body_text = render_to_string(f"emails/{template}.txt", context)
+        body_html = render_to_string(f"emails/{template}.html", context)
+    return email_queue(
+        key=key,
+        event=event,
+        to=to,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        headers=headers,
+    )
+
+
+def absolute_url(path: str) -> str:
+    return settings.SITE_URL + path
+
+
+# Cycles
+
+
+CYCLE_LOCK_ID = 0x5643_0001  # any constant shared by every writer of cycles
+
+
+def _lock_cycles() -> None:
+    """Serialise writers of cycles, so two overlapping windows cannot be saved
+    at once. SQLite serialises every write anyway."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CYCLE_LOCK_ID])
+
+
+def cycle_validate_window(cycle: Cycle) -> None:
+    """Refuse a window that is half set, backwards, or shares an instant with
+    another cycle's. Errors name the field to correct.
+
+    Windows are half-open, [opens_at, closes_at): one cycle may open at the
+    very instant the previous one closes.
+    """
+    if cycle.opens_at is None and cycle.closes_at is None:
+        return
+    if cycle.opens_at is None:
+        raise ValidationError(
+            {"opens_at": "Set when applications open, or clear the closing time."}
+        )
+    if cycle.closes_at is None:
+        raise ValidationError(
+            {"closes_at": "Set when applications close, or clear the opening time."}
+        )
+    if cycle.closes_at <= cycle.opens_at:
+        raise ValidationError({"closes_at": "Applications must close after they open."})
+    clash = selectors.overlapping_cycles(cycle).first()
+    if clash is not None:
+        raise ValidationError(
+            {
+                "opens_at": f"This window overlaps “{clash.name}” "
+                f"({_window_text(clash)}): only one cycle may accept "
+                "applications at a time."
+            }
+        )
+
+
+def _window_text(cycle: Cycle) -> str:
+    zone = timezone.get_current_timezone_name()
+    start = timezone.localtime(cycle.opens_at).strftime("%d %b %Y %H:%M")
+    end = timezone.localtime(cycle.closes_at).strftime("%d %b %Y %H:%M")
+    return f"{start} to {end}, {zone}"
+
+
+@transaction.atomic
+def cycle_save(*, cycle: Cycle) -> Cycle:
+    """Save a cycle whose application window overlaps no other cycle's."""
+    _lock_cycles()
+    # The window first, so its errors read better than the generic message of
+    # the database constraint that full_clean would report.
+    cycle_validate_window(cycle)
+    cycle.full_clean(validate_constraints=True)
+    cycle.save()
+    return cycle
+
+
+# "Notify me when applications open"
+
+NOTIFICATION_SALT = "mentorship.opening-notification"
+
+
+@transaction.atomic
+def notification_request(*, email: str) -> OpeningNotification:
+    """Remember that someone wants to hear when applications next open.
+
+    Asking again for the same cycle changes nothing, except that it undoes an
+    earlier unsubscribe. A row for "whichever cycle is next" that was already
+    used for an earlier opening starts waiting again.
+    """
+    email = email.strip().lower()
+    next_cycle = selectors.cycle_status().next_cycle
+    notification, created = OpeningNotification.objects.get_or_create(
+        email=email, cycle=next_cycle
+    )
+    if not created:
+        changed = []
+        if notification.unsubscribed_at is not None:
+            notification.unsubscribed_at = None
+            changed.append("unsubscribed_at")
+        if next_cycle is None and notification.notified_at is not None:
+            notification.notified_at = None
+            changed.append("notified_at")
+        if changed:
+            notification.save(update_fields=changed)
+    return notification
+
+
+def notification_unsubscribe_token(notification: OpeningNotification) -> str:
+    return signing.dumps(notification.pk, salt=NOTIFICATION_SALT)
+
+
+def notification_for_token(*, token: str) -> OpeningNotification | None:
+    """The notification a signed link names; None when the link is not valid."""
+    try:
+        pk = signing.loads(token, salt=NOTIFICATION_SALT)
+    except signing.BadSignature:
+        return None
+    if not isinstance(pk, int):
+        return None
+    return OpeningNotification.objects.filter(pk=pk).first()
+
+
+@transaction.atomic
+def notification_unsubscribe(*, token: str) -> OpeningNotification | None:
+    """Stop the emails a signed link names. None when the link is not valid.
+
+    Every waiting request from the same address stops too: someone who asks
+    for no more emails means all of them.
+    """
+    notification = notification_for_token(token=token)
+    if notification is None:
+        return None
+    now = timezone.now()
+    OpeningNotification.objects.filter(
+        email=notification.email, unsubscribed_at__isnull=True
+    ).update(unsubscribed_at=now)
+    notification.refresh_from_db()
+    return notification
+
+
+def _recipient_key(email: str) -> str:
+    # An address may be 254 characters, more than an outbox key holds.
+    return hashlib.sha256(email.encode()).hexdigest()[:32]
+
+
+def notifications_send_for_open_cycle(*, batch_size: int = 500) -> int:
+    """Email everyone still waiting, once a cycle is open. Returns how many
+    requests were answered.
+
+    Whatever cycle a request named, its author wanted to hear when
+    applications open, so every waiting request is answered by the cycle that
+    is open now. Safe to run again: answered requests are marked, and the
+    outbox key allows one email per address per cycle.
+    """
+    cycle = selectors.cycle_status().open_cycle
+    if cycle is None:
+        return 0
+    apply_url = absolute_url(reverse("applications:apply"))
+    answered = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                OpeningNotification.objects.select_for_update(skip_locked=True)
+                .filter(notified_at__isnull=True, unsubscribed_at__isnull=True)
+                .order_by("pk")[:batch_size]
+            )
+            if not batch:
+                return answered
+            time_zones = dict(
+                User.objects.filter(
+                    email__in={notification.email for notification in batch}
+                ).values_list("email", "time_zone")
+            )
+            for notification in batch:
+                unsubscribe_url = absolute_url(
+                    reverse(
+                        "notification_unsubscribe",
+                        args=[notification_unsubscribe_token(notification)],
+                    )
+                )
+                email_render_and_queue(
+                    key=f"cycle-opened:{cycle.pk}:{_recipient_key(notification.email)}",
+                    event="cycle.opened",
+                    to=notification.email,
+                    template="cycle_opened",
+                    context={
+                        "cycle": cycle,
+                        "apply_url": apply_url,
+                        "unsubscribe_url": unsubscribe_url,
+                    },
+                    time_zone=time_zones.get(notification.email, "UTC"),
+                    headers={
+                        "List-Unsubscribe": f"<{unsubscribe_url}>",
+                        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                    },
+                )
+            OpeningNotification.objects.filter(
+                pk__in=[notification.pk for notification in batch]
+            ).update(notified_at=timezone.now())
+            answered += len(batch)

@@ -202,6 +202,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mentorship.tasks.sweep_outbox",
         "schedule": crontab(minute="*/5"),
     },
+    # Every ten minutes: when a cycle has opened, email the people who asked
+    # to hear about it. Each person once per cycle, however often it runs.
+    "notify-cycle-opened": {
+        "task": "mentorship.tasks.notify_cycle_opened",
+        "schedule": crontab(minute="*/10"),
+    },
 }
 
 # Email. Django's mail API writes each message to the outbox table first; the

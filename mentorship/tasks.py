@@ -11,3 +11,8 @@ def send_email(email_id: int) -> bool:
 @shared_task
 def sweep_outbox() -> int:
     return len(services.outbox_sweep())
+
+
+@shared_task
+def notify_cycle_opened() -> int:
+    return services.notifications_send_for_open_cycle()

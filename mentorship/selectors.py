@@ -1,0 +1,52 @@
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from .models import Cycle
+
+
+@dataclass(frozen=True)
+class CycleStatus:
+    """Where applications stand at one instant."""
+
+    open_cycle: Cycle | None
+    next_cycle: Cycle | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.open_cycle is not None
+
+
+def cycle_status(*, at=None) -> CycleStatus:
+    """The cycle open at ``at`` (default: now), or else the one to come.
+
+    The next cycle is the first one with dates still ahead; failing that, the
+    latest cycle announced only by season ("Fall 2027").
+    """
+    at = at or timezone.now()
+    # Windows are half-open, [opens_at, closes_at): at the closing instant
+    # applications are already closed.
+    open_cycle = (
+        Cycle.objects.filter(opens_at__lte=at, closes_at__gt=at)
+        .order_by("opens_at")
+        .first()
+    )
+    next_cycle = None
+    if open_cycle is None:
+        next_cycle = (
+            Cycle.objects.filter(opens_at__gt=at).order_by("opens_at").first()
+            or Cycle.objects.filter(opens_at__isnull=True)
+            .exclude(expected_opening="")
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+    return CycleStatus(open_cycle=open_cycle, next_cycle=next_cycle)
+
+
+def overlapping_cycles(cycle: Cycle):
+    """Other cycles whose application window shares an instant with this one's."""
+    if cycle.opens_at is None or cycle.closes_at is None:
+        return Cycle.objects.none()
+    return Cycle.objects.filter(
+        opens_at__lt=cycle.closes_at, closes_at__gt=cycle.opens_at
+    ).exclude(pk=cycle.pk)
