@@ -1,0 +1,214 @@
+from django import forms
+from django.utils import timezone
+
+from accounts.forms import TimeZoneField
+from accounts.models import Interest
+from mentorship.models import MembershipType
+
+from .cv import validate_cv
+from .models import Application, Fluency, MeetingWay
+
+YES_NO = [("", "Choose"), ("no", "No"), ("yes", "Yes")]
+MAX_INTERESTS = 5
+EARLIEST_TRAINING_YEAR = 1960
+
+
+def yes_no(value):
+    return {"yes": True, "no": False}.get(value)
+
+
+class EligibilityForm(forms.Form):
+    """The answers the eligibility rules read; shared by the quick check and
+    the application form."""
+
+    membership_type = forms.ChoiceField(
+        label="Your membership",
+        choices=MembershipType.choices,
+        widget=forms.RadioSelect,
+    )
+    membership_application_submitted = forms.BooleanField(
+        label="I am sending a membership application with this application",
+        required=False,
+        help_text="Only if you are not yet a member.",
+    )
+    still_in_training = forms.BooleanField(
+        label="I am still in my oncology training", required=False
+    )
+    training_completed_year = forms.IntegerField(
+        label="Year you completed your oncology training",
+        required=False,
+        help_text="Leave empty if you are still in training.",
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    practice_country = Application._meta.get_field("practice_country").formfield()
+    english_writing = forms.ChoiceField(
+        label="Written English", choices=Fluency.choices, widget=forms.RadioSelect
+    )
+    english_speaking = forms.ChoiceField(
+        label="Spoken English", choices=Fluency.choices, widget=forms.RadioSelect
+    )
+    monthly_hours = forms.IntegerField(
+        label="Hours a month you can give to mentoring",
+        min_value=0,
+        max_value=200,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    prior_idea_award = forms.TypedChoiceField(
+        label="Have you received an IDEA or IDEA-PC award?",
+        choices=YES_NO,
+        coerce=yes_no,
+        empty_value=None,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[
+            "practice_country"
+        ].label = "Country where you practise or train now"
+        self.fields["practice_country"].required = True
+
+    # The application form lets a draft leave the year out; everything else
+    # that asks for these answers needs it.
+    require_training_year = True
+
+    def clean(self):
+        cleaned = super().clean()
+        if "training_completed_year" in self.errors:
+            return cleaned
+        year = cleaned.get("training_completed_year")
+        in_training = cleaned.get("still_in_training")
+        this_year = timezone.now().year
+        if in_training and year is not None:
+            self.add_error(
+                "training_completed_year",
+                "Leave the year empty if you are still in training, or untick "
+                "“still in training”.",
+            )
+        elif year is not None and not EARLIEST_TRAINING_YEAR <= year <= this_year:
+            self.add_error(
+                "training_completed_year",
+                f"Enter a year between {EARLIEST_TRAINING_YEAR} and {this_year}.",
+            )
+        elif not in_training and year is None and self.require_training_year:
+            self.add_error(
+                "training_completed_year",
+                "Enter the year you completed training, or tick “still in training”.",
+            )
+        return cleaned
+
+
+class EligibilityCheckForm(EligibilityForm):
+    """The public two-minute check: nothing is stored."""
+
+
+class ApplicationForm(EligibilityForm, forms.ModelForm):
+    """The whole application. Saving a draft accepts gaps; submitting needs
+    every answer."""
+
+    interests = forms.ModelMultipleChoiceField(
+        label="Professional interests",
+        queryset=Interest.objects.filter(kind=Interest.Kind.AREA, is_active=True),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=f"Choose 1 to {MAX_INTERESTS}; we use them to find your mentor.",
+        error_messages={"required": "Choose at least one professional interest."},
+    )
+    career_goals = forms.ModelMultipleChoiceField(
+        label="Career goals",
+        queryset=Interest.objects.filter(kind=Interest.Kind.GOAL, is_active=True),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one career goal."},
+    )
+    meeting_ways = forms.MultipleChoiceField(
+        label="Preferred ways to meet",
+        choices=MeetingWay.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one way to meet."},
+    )
+    time_zone = TimeZoneField(
+        widget=forms.Select(attrs={"data-detect-time-zone": "true"})
+    )
+    cv = forms.FileField(
+        label="CV",
+        required=False,
+        help_text="PDF or Word (.docx).",
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".pdf,.docx,application/pdf,"
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            }
+        ),
+    )
+    consent = forms.BooleanField(
+        label="I agree that the program may use the data in this application to "
+        "review it, match me with a mentor and run the program.",
+        error_messages={"required": "Your consent is needed to apply."},
+    )
+
+    class Meta:
+        model = Application
+        fields = [
+            "membership_type",
+            "membership_application_submitted",
+            "still_in_training",
+            "training_completed_year",
+            "practice_country",
+            "training_country",
+            "institution",
+            "position",
+            "english_writing",
+            "english_speaking",
+            "monthly_hours",
+            "prior_idea_award",
+            "statement",
+            "interests",
+            "career_goals",
+            "meeting_ways",
+            "time_zone",
+            "consent",
+        ]
+        widgets = {
+            "statement": forms.Textarea(attrs={"rows": 6, "maxlength": 4000}),
+        }
+        help_texts = {
+            "statement": "What you hope to gain from a mentor, and what you will "
+            "bring to the year (up to 4,000 characters).",
+        }
+
+    def __init__(self, *args, submitting: bool, max_cv_mb: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.submitting = submitting
+        self.require_training_year = submitting
+        self.max_cv_mb = max_cv_mb
+        self.fields["cv"].help_text = f"PDF or Word (.docx), at most {max_cv_mb} MB."
+        self.fields["training_country"].required = submitting
+        self.fields["statement"].max_length = 4000
+        for name in ("institution", "position", "statement"):
+            self.fields[name].required = submitting
+        if not submitting:
+            # A draft may be saved half-done; what is filled in is still checked.
+            for name, field in self.fields.items():
+                if name != "cv":
+                    field.required = False
+        if self.instance.prior_idea_award is not None:
+            self.initial["prior_idea_award"] = (
+                "yes" if self.instance.prior_idea_award else "no"
+            )
+
+    def clean_interests(self):
+        interests = self.cleaned_data["interests"]
+        if len(interests) > MAX_INTERESTS:
+            raise forms.ValidationError(
+                f"Choose at most {MAX_INTERESTS} interests; you chose {len(interests)}."
+            )
+        return interests
+
+    def clean_cv(self):
+        upload = self.cleaned_data.get("cv")
+        if upload:
+            validate_cv(upload, max_mb=self.max_cv_mb)
+        elif self.submitting and not self.instance.cv:
+            raise forms.ValidationError("Upload your CV (PDF or Word).")
+        return upload
+
+    def clean_statement(self):
+        return self.cleaned_data["statement"].strip()
