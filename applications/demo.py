@@ -124,9 +124,10 @@ def seed():
             user=user, email=email, defaults={"verified": True, "primary": True}
         )
         application = services.application_start(user=user, cycle=cycle)
+        if not application.position:
+            _fill(application, country, zone, slugs, overrides)
         if application.status == state:
             continue
-        _fill(application, country, zone, slugs, overrides)
         if state in ("submitted", "ineligible"):
             services.application_submit(application_id=application.pk, actor=user)
         elif state == "withdrawn":

@@ -106,7 +106,6 @@ def application_form(request):
                     application_id=application.pk, actor=request.user, cv=upload
                 )
                 application.refresh_from_db()
-            messages.error(request, "Some answers need your attention; see below.")
             return render(
                 request,
                 "applications/form.html",

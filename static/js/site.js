@@ -14,6 +14,12 @@
   }
   document.cookie = "tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; SameSite=Lax";
   document.addEventListener("DOMContentLoaded", function () {
+    // A form that came back with errors: take keyboard and screen reader
+    // users straight to the list of what needs fixing.
+    var summary = document.getElementById("form-errors");
+    if (summary) {
+      summary.focus();
+    }
     document.querySelectorAll("select[data-detect-time-zone]").forEach(function (select) {
       if (select.value === "UTC" && select.querySelector('option[value="' + zone + '"]')) {
         select.value = zone;
