@@ -12,7 +12,7 @@ PASSWORD = "a-long-test-password-1"
 
 
 @pytest.fixture(autouse=True)
-def _test_defaults(settings):
+def _test_defaults(settings, tmp_path):
     # Email takes the project's real path (outbox row, then delivery) and is
     # delivered into django.core.mail.outbox.
     settings.EMAIL_BACKEND = "mentorship.mail.OutboxEmailBackend"
@@ -22,7 +22,7 @@ def _test_defaults(settings):
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     }
-    settings.PRIVATE_MEDIA_ROOT = settings.BASE_DIR / "test-artifacts" / "private"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     # Tasks run in-process unless a test asks for the real worker.
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True

@@ -1,4 +1,6 @@
 from django import forms
+from django.core.validators import MaxLengthValidator
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.forms import TimeZoneField
@@ -8,6 +10,10 @@ from mentorship.models import MembershipType
 from .cv import validate_cv
 from .models import Application, Fluency, MeetingWay
 
+# The largest primary key the database can hold; anything larger is not a choice.
+MAX_PK = 2**63 - 1
+STATEMENT_MAX = 4000
+
 YES_NO = [("", "Choose"), ("no", "No"), ("yes", "Yes")]
 MAX_INTERESTS = 5
 EARLIEST_TRAINING_YEAR = 1960
@@ -15,6 +21,22 @@ EARLIEST_TRAINING_YEAR = 1960
 
 def yes_no(value):
     return {"yes": True, "no": False}.get(value)
+
+
+class InterestChoiceField(forms.ModelMultipleChoiceField):
+    """Refuses ids that are not whole numbers the database can hold, with the
+    field's own message, instead of letting the query fail."""
+
+    def _check_values(self, value):
+        for pk in value:
+            text = str(pk)
+            if not text.isdigit() or int(text) > MAX_PK:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": text[:20]},
+                )
+        return super()._check_values(value)
 
 
 class EligibilityForm(forms.Form):
@@ -105,14 +127,14 @@ class ApplicationForm(EligibilityForm, forms.ModelForm):
     """The whole application. Saving a draft accepts gaps; submitting needs
     every answer."""
 
-    interests = forms.ModelMultipleChoiceField(
+    interests = InterestChoiceField(
         label="Professional interests",
         queryset=Interest.objects.filter(kind=Interest.Kind.AREA, is_active=True),
         widget=forms.CheckboxSelectMultiple,
         help_text=f"Choose 1 to {MAX_INTERESTS}; we use them to find your mentor.",
         error_messages={"required": "Choose at least one professional interest."},
     )
-    career_goals = forms.ModelMultipleChoiceField(
+    career_goals = InterestChoiceField(
         label="Career goals",
         queryset=Interest.objects.filter(kind=Interest.Kind.GOAL, is_active=True),
         widget=forms.CheckboxSelectMultiple,
@@ -167,7 +189,7 @@ class ApplicationForm(EligibilityForm, forms.ModelForm):
             "consent",
         ]
         widgets = {
-            "statement": forms.Textarea(attrs={"rows": 6, "maxlength": 4000}),
+            "statement": forms.Textarea(attrs={"rows": 6, "maxlength": STATEMENT_MAX}),
         }
         help_texts = {
             "statement": "What you hope to gain from a mentor, and what you will "
@@ -181,7 +203,16 @@ class ApplicationForm(EligibilityForm, forms.ModelForm):
         self.max_cv_mb = max_cv_mb
         self.fields["cv"].help_text = f"PDF or Word (.docx), at most {max_cv_mb} MB."
         self.fields["training_country"].required = submitting
-        self.fields["statement"].max_length = 4000
+        self.fields["statement"].validators.append(MaxLengthValidator(STATEMENT_MAX))
+        if self.instance.pk:
+            # Keep interests staff have since retired from the list, so that
+            # saving the form does not silently drop them.
+            for name in ("interests", "career_goals"):
+                field = self.fields[name]
+                field.queryset = Interest.objects.filter(
+                    Q(pk__in=field.queryset)
+                    | Q(pk__in=getattr(self.instance, name).all())
+                )
         for name in ("institution", "position", "statement"):
             self.fields[name].required = submitting
         if not submitting:
@@ -209,6 +240,10 @@ class ApplicationForm(EligibilityForm, forms.ModelForm):
         elif self.submitting and not self.instance.cv:
             raise forms.ValidationError("Upload your CV (PDF or Word).")
         return upload
+
+    def clean_meeting_ways(self):
+        chosen = set(self.cleaned_data["meeting_ways"])
+        return [value for value, _ in MeetingWay.choices if value in chosen]
 
     def clean_statement(self):
         return self.cleaned_data["statement"].strip()

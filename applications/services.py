@@ -105,7 +105,11 @@ def application_update(
         for field, value in many.items()
     )
     for field, value in answers.items():
-        changed = changed or getattr(application, field) != value
+        current = getattr(application, field)
+        if isinstance(value, list):  # a choice of several: order does not matter
+            changed = changed or set(current) != set(value)
+        else:
+            changed = changed or current != value
         setattr(application, field, value)
     if cv is not None:
         _replace_cv(application, cv)
@@ -157,7 +161,7 @@ def application_submit(*, application_id: int, actor: User) -> Application:
         .get(pk=application_id)
     )
     if application.status == Status.SUBMITTED:
-        raise ApplicationError("This application is already submitted.")
+        return application  # a double click: submitted once is enough
     now = timezone.now()
     _refuse_unless_open(application, at=now)
     missing = _missing_answers(application)

@@ -10,7 +10,6 @@ urlpatterns = [
     path("apply/form/", views.application_form, name="form"),
     path("applications/", views.my_applications, name="list"),
     path("applications/<int:pk>/", views.application_detail, name="detail"),
-    path("applications/<int:pk>/submit/", views.application_submit, name="submit"),
     path(
         "applications/<int:pk>/withdraw/", views.application_withdraw, name="withdraw"
     ),

@@ -3,12 +3,12 @@ import mimetypes
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import SuspiciousFileOperation
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
 
 from mentorship.models import Cycle
 from mentorship.selectors import cycle_status
@@ -101,11 +101,18 @@ def application_form(request):
         valid = form.is_valid()
         upload = form.cleaned_data.get("cv") if "cv" not in form.errors else None
         if not valid:
-            if upload:
+            if upload and application.status == Application.Status.DRAFT:
+                # Keep the chosen CV, so it need not be chosen again.
                 services.application_attach_cv(
                     application_id=application.pk, actor=request.user, cv=upload
                 )
                 application.refresh_from_db()
+            elif upload:
+                # Storing it would turn a submitted application back into a
+                # draft; nothing else here was saved either.
+                form.add_error(
+                    "cv", "Choose your CV again after fixing the other answers."
+                )
             return render(
                 request,
                 "applications/form.html",
@@ -169,21 +176,6 @@ def application_detail(request, pk):
     )
 
 
-@require_POST
-@login_required
-def application_submit(request, pk):
-    application = get_application_for_user(request.user, pk)
-    if application.applicant_id != request.user.pk:
-        raise Http404
-    try:
-        application = services.application_submit(
-            application_id=application.pk, actor=request.user
-        )
-    except services.ApplicationError as error:
-        messages.error(request, str(error))
-    return redirect("applications:detail", pk=application.pk)
-
-
 @login_required
 def application_withdraw(request, pk):
     application = get_application_for_user(request.user, pk)
@@ -212,8 +204,11 @@ def cv_download(request, pk):
     except FileNotFoundError as missing:
         raise Http404 from missing
     extension = application.cv.name.rsplit(".", 1)[-1]
-    stem = application.cv_filename.rsplit(".", 1)[0] or "cv"
-    filename = f"{get_valid_filename(stem)[:80] or 'cv'}.{extension}"
+    try:
+        stem = get_valid_filename(application.cv_filename.rsplit(".", 1)[0])[:80]
+    except SuspiciousFileOperation:  # a name of symbols only
+        stem = "cv"
+    filename = f"{stem}.{extension}"
     response = FileResponse(
         handle,
         as_attachment=True,

@@ -1,0 +1,130 @@
+"""Findings of a review, kept as tests: odd input never crashes or un-submits."""
+
+from django.core import mail
+from django.urls import reverse
+
+from accounts.models import Interest
+from applications.models import Application
+from mentorship.services import email_render_and_queue
+
+from .conftest import pdf
+
+FORM = reverse("applications:form")
+
+
+def submitted(client, user, answers, capture):
+    client.force_login(user)
+    client.post(reverse("applications:apply"))
+    with capture(execute=True):
+        client.post(FORM, {**answers, "action": "submit", "cv": pdf()})
+    application = Application.objects.get(applicant=user)
+    assert application.status == "submitted"
+    return application
+
+
+def test_an_interest_id_too_large_for_the_database_is_a_field_error(
+    client, mentee, open_cycle, complete_answers
+):
+    client.force_login(mentee)
+    client.post(reverse("applications:apply"))
+    for field in ("interests", "career_goals"):
+        response = client.post(
+            FORM, {**complete_answers, field: ["9" * 25], "action": "submit"}
+        )
+        assert response.status_code == 200
+        assert field in response.context["form"].errors
+
+
+def test_a_new_cv_on_a_form_with_errors_does_not_unsubmit(
+    client, mentee, open_cycle, complete_answers, django_capture_on_commit_callbacks
+):
+    application = submitted(
+        client, mentee, complete_answers, django_capture_on_commit_callbacks
+    )
+    response = client.post(
+        FORM,
+        {
+            **complete_answers,
+            "monthly_hours": "abc",
+            "action": "submit",
+            "cv": pdf("new.pdf"),
+        },
+    )
+    assert "Choose your CV again" in response.content.decode()
+    application.refresh_from_db()
+    assert application.status == "submitted"
+    assert application.cv_filename == "My CV.pdf"
+
+
+def test_the_same_choices_in_another_order_change_nothing(
+    client, mentee, open_cycle, complete_answers, django_capture_on_commit_callbacks
+):
+    application = submitted(
+        client, mentee, complete_answers, django_capture_on_commit_callbacks
+    )
+    client.post(
+        FORM, {**complete_answers, "meeting_ways": ["email", "video"], "action": "save"}
+    )
+    application.refresh_from_db()
+    assert application.status == "submitted"
+    assert application.meeting_ways == ["email", "video"]
+
+
+def test_a_retired_interest_stays_on_the_application(
+    client, mentee, open_cycle, complete_answers, django_capture_on_commit_callbacks
+):
+    application = submitted(
+        client, mentee, complete_answers, django_capture_on_commit_callbacks
+    )
+    Interest.objects.filter(pk__in=complete_answers["interests"]).update(
+        is_active=False
+    )
+    client.post(FORM, {**complete_answers, "action": "save"})
+    application.refresh_from_db()
+    assert application.status == "submitted"
+    assert application.interests.count() == 1
+
+
+def test_a_double_click_on_submit_is_a_success_not_an_error(
+    client, mentee, open_cycle, complete_answers, django_capture_on_commit_callbacks
+):
+    submitted(client, mentee, complete_answers, django_capture_on_commit_callbacks)
+    response = client.post(FORM, {**complete_answers, "action": "submit"}, follow=True)
+    html = response.content.decode()
+    assert "Your application is submitted" in html
+    assert "already" not in html
+
+
+def test_the_statement_is_limited_on_the_server(
+    client, mentee, open_cycle, complete_answers
+):
+    client.force_login(mentee)
+    client.post(reverse("applications:apply"))
+    response = client.post(FORM, {"statement": "x" * 4001, "action": "save"})
+    assert "statement" in response.context["form"].errors
+    assert Application.objects.get().statement == ""
+
+
+def test_a_cv_named_only_with_symbols_downloads_as_cv(client, mentee, open_cycle):
+    client.force_login(mentee)
+    client.post(reverse("applications:apply"))
+    client.post(FORM, {"action": "save", "cv": pdf("★★.pdf")})
+    application = Application.objects.get()
+    response = client.get(reverse("applications:cv", args=[application.pk]))
+    assert response.status_code == 200
+    assert 'filename="cv.pdf"' in response["Content-Disposition"]
+
+
+def test_plain_text_email_is_not_html_escaped(
+    mentee, open_cycle, django_capture_on_commit_callbacks
+):
+    mentee.full_name = "Dr. O'Brien & Partner"
+    with django_capture_on_commit_callbacks(execute=True):
+        email_render_and_queue(
+            key="t",
+            event="t",
+            to=mentee.email,
+            template="application_submitted",
+            context={"applicant": mentee, "application": None, "status_url": "u"},
+        )
+    assert "Dr. O'Brien & Partner" in mail.outbox[0].body
