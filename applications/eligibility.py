@@ -56,31 +56,32 @@ class Result:
         return asdict(self)
 
 
+def _verdict(criterion: str, label: str) -> Callable[[str, str], Result]:
+    """What a rule returns: its outcome and reason, under its name and label."""
+
+    def verdict(outcome: str, reason: str) -> Result:
+        return Result(criterion, label, outcome, reason)
+
+    return verdict
+
+
 def membership(answers: Answers, rules: Rules, year: int) -> Result:
-    label = "Membership"
+    verdict = _verdict("membership", "Membership")
     kind = answers.membership_type
     if kind in rules.accepted_membership_types:
-        return Result(
-            "membership", label, PASS, f"You are a {MEMBERSHIP_LABELS[kind]}."
-        )
+        return verdict(PASS, f"You are a {MEMBERSHIP_LABELS[kind]}.")
     if kind == "non_member":
         if not rules.accepts_concurrent_membership_application:
-            return Result(
-                "membership",
-                label,
+            return verdict(
                 FAIL,
                 "This cycle is open to members only; join the society first.",
             )
         if answers.membership_application_submitted:
-            return Result(
-                "membership",
-                label,
+            return verdict(
                 PASS,
                 "You are sending a membership application with this application.",
             )
-        return Result(
-            "membership",
-            label,
+        return verdict(
             FAIL,
             "Applicants who are not members must send a membership application "
             "together with this application.",
@@ -88,39 +89,31 @@ def membership(answers: Answers, rules: Rules, year: int) -> Result:
     accepted = ", ".join(
         MEMBERSHIP_LABELS[k] for k in sorted(rules.accepted_membership_types)
     )
-    return Result(
-        "membership",
-        label,
+    return verdict(
         FAIL,
         f"Your membership type is not eligible this cycle; eligible: {accepted}.",
     )
 
 
 def years_since_training(answers: Answers, rules: Rules, year: int) -> Result:
-    label = "Years since training"
+    verdict = _verdict("years_since_training", "Years since training")
     limit = rules.max_years_since_training
     if answers.still_in_training:
-        return Result("years_since_training", label, PASS, "You are still in training.")
+        return verdict(PASS, "You are still in training.")
     completed = answers.training_completed_year
     if completed is None:
-        return Result(
-            "years_since_training",
-            label,
+        return verdict(
             FAIL,
             "Tell us the year you completed your oncology training.",
         )
     years = year - completed
     if years < limit:
-        return Result(
-            "years_since_training",
-            label,
+        return verdict(
             PASS,
             f"You completed training in {completed}, {years} year(s) ago; "
             f"the limit is fewer than {limit}.",
         )
-    return Result(
-        "years_since_training",
-        label,
+    return verdict(
         FAIL,
         f"You completed training in {completed}, {years} years ago; the program "
         f"is for doctors fewer than {limit} years past their oncology training.",
@@ -128,30 +121,24 @@ def years_since_training(answers: Answers, rules: Rules, year: int) -> Result:
 
 
 def country_of_practice(answers: Answers, rules: Rules, year: int) -> Result:
-    label = "Country of practice"
+    verdict = _verdict("country_of_practice", "Country of practice")
     code = answers.practice_country
     if not code:
-        return Result(
-            "country_of_practice",
-            label,
+        return verdict(
             FAIL,
             "Tell us the country where you practise or train now.",
         )
     name = countries.name(code) or code
     if code in rules.excluded_practice_countries:
-        return Result(
-            "country_of_practice",
-            label,
+        return verdict(
             FAIL,
             f"The program is for doctors training or practising outside {name}.",
         )
-    return Result(
-        "country_of_practice", label, PASS, f"You practise or train in {name}."
-    )
+    return verdict(PASS, f"You practise or train in {name}.")
 
 
 def english(answers: Answers, rules: Rules, year: int) -> Result:
-    label = "English"
+    verdict = _verdict("english", "English")
     weak = [
         skill
         for skill, level in (
@@ -161,12 +148,8 @@ def english(answers: Answers, rules: Rules, year: int) -> Result:
         if level != "fluent"
     ]
     if not weak:
-        return Result(
-            "english", label, PASS, "You are fluent in written and spoken English."
-        )
-    return Result(
-        "english",
-        label,
+        return verdict(PASS, "You are fluent in written and spoken English.")
+    return verdict(
         FAIL,
         "The program needs fluent English in both writing and speaking; "
         f"you are not yet fluent in {' and '.join(weak)}.",
@@ -174,73 +157,57 @@ def english(answers: Answers, rules: Rules, year: int) -> Result:
 
 
 def monthly_commitment(answers: Answers, rules: Rules, year: int) -> Result:
-    label = "Monthly time"
+    verdict = _verdict("monthly_commitment", "Monthly time")
     hours = answers.monthly_hours or 0
     needed = rules.min_monthly_hours
     if hours >= needed:
-        return Result(
-            "monthly_commitment",
-            label,
+        return verdict(
             PASS,
             f"You can give {hours} hour(s) a month; at least {needed} are needed.",
         )
-    return Result(
-        "monthly_commitment",
-        label,
+    return verdict(
         FAIL,
         f"Mentoring needs at least {needed} hour(s) every month; you offered {hours}.",
     )
 
 
 def prior_idea_award(answers: Answers, rules: Rules, year: int) -> Result:
-    label = "Past IDEA or IDEA-PC award"
+    verdict = _verdict("prior_idea_award", "Past IDEA or IDEA-PC award")
     if answers.prior_idea_award is None:
-        return Result(
-            "prior_idea_award",
-            label,
+        return verdict(
             FAIL,
             "Tell us whether you have received an IDEA or IDEA-PC award.",
         )
     if answers.prior_idea_award:
-        return Result(
-            "prior_idea_award",
-            label,
+        return verdict(
             FAIL,
             "With a limited number of mentors, the program cannot accept past "
             "IDEA or IDEA-PC recipients at this time.",
         )
-    return Result(
-        "prior_idea_award",
-        label,
+    return verdict(
         PASS,
         "You have not received an IDEA or IDEA-PC award.",
     )
 
 
 def interest_statement(answers: Answers, rules: Rules, year: int) -> Result:
-    label = "Interest in being mentored"
+    verdict = _verdict("interest_statement", "Interest in being mentored")
     if not answers.statement.strip():
-        return Result(
-            "interest_statement",
-            label,
+        return verdict(
             FAIL,
             "Tell us in a statement why you want a mentor.",
         )
-    return Result(
-        "interest_statement",
-        label,
+    return verdict(
         REVIEW,
         "Staff read your statement for a demonstrated interest in being mentored.",
     )
 
 
 def cv_present(answers: Answers, rules: Rules, year: int) -> Result:
-    label = "CV"
+    verdict = _verdict("cv", "CV")
     if not answers.has_cv:
-        return Result("cv", label, FAIL, "Upload your CV (PDF or Word).")
-    return Result(
-        "cv",
-        label,
+        return verdict(FAIL, "Upload your CV (PDF or Word).")
+    return verdict(
         REVIEW,
         "Staff read your CV for an aptitude for professional development.",
     )
