@@ -11,6 +11,16 @@ from django_countries.fields import CountryField
 from .timezones import validate_time_zone
 
 
+class MembershipType(models.TextChoices):
+    IN_TRAINING = "in_training", "Member in Training"
+    FULL = "full", "Full Member"
+    FULL_DISCOUNTED = (
+        "full_discounted",
+        "Full Member paying discounted or international dues",
+    )
+    NON_MEMBER = "non_member", "Not yet a member"
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 

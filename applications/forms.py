@@ -4,8 +4,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.forms import TimeZoneField
-from accounts.models import Interest
-from mentorship.models import MembershipType
+from accounts.models import Interest, MembershipType
 
 from .cv import validate_cv
 from .models import Application, Fluency, MeetingWay

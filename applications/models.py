@@ -3,9 +3,9 @@ from django.db import models
 from django.utils import timezone
 from django_countries.fields import CountryField
 
-from accounts.models import Interest
+from accounts.models import Interest, MembershipType
 from accounts.timezones import validate_time_zone
-from mentorship.models import Cycle, MembershipType
+from mentorship.models import Cycle
 
 from .storage import cv_upload_to, private_storage
 

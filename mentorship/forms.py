@@ -2,8 +2,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from accounts.models import MembershipType
+
 from . import services
-from .models import Cycle, MembershipType
+from .models import Cycle
 
 
 class NotificationRequestForm(forms.Form):

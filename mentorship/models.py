@@ -2,6 +2,8 @@ from django.db import models
 from django.utils import timezone
 from django_countries.fields import CountryField
 
+from accounts.models import MembershipType
+
 
 class OutboundEmail(models.Model):
     """One email to one recipient, written before it is sent.
@@ -60,16 +62,6 @@ class OutboundEmail(models.Model):
 
     def __str__(self):
         return f"{self.subject} → {self.to}"
-
-
-class MembershipType(models.TextChoices):
-    IN_TRAINING = "in_training", "Member in Training"
-    FULL = "full", "Full Member"
-    FULL_DISCOUNTED = (
-        "full_discounted",
-        "Full Member paying discounted or international dues",
-    )
-    NON_MEMBER = "non_member", "Not yet a member"
 
 
 def default_accepted_memberships():

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_countries",
+    "simple_history",
     # The project's own apps, in layer order: each may import only those above it.
     "accounts",
     "mentorship",
@@ -75,6 +76,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.time_zone_middleware",
+    # Records who made each change kept in the change history tables.
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 if not DEBUG:

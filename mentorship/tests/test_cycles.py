@@ -7,10 +7,11 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from accounts.models import MembershipType
 from mentorship import services
 from mentorship.demo import OPEN_CYCLE_NAME, PAST_CYCLE_NAME
 from mentorship.demo import seed as seed_demo_cycles
-from mentorship.models import Cycle, MembershipType
+from mentorship.models import Cycle
 from mentorship.selectors import cycle_status
 
 pytestmark = pytest.mark.django_db
