@@ -23,6 +23,9 @@ def _test_defaults(settings, tmp_path):
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     }
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    # Hashing a password the production way takes a noticeable fraction of a
+    # second; tests make hundreds of users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Tasks run in-process unless a test asks for the real worker.
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
