@@ -4,12 +4,31 @@ from django_countries import countries
 from .models import User
 from .timezones import time_zone_choices
 
+# The largest primary key the database can hold; anything larger is not a choice.
+MAX_PK = 2**63 - 1
+
 
 def clean_person_name(value: str) -> str:
     name = " ".join(value.split())
     if not name:
         raise forms.ValidationError("Enter your name as colleagues know it.")
     return name
+
+
+class InterestChoiceField(forms.ModelMultipleChoiceField):
+    """Refuses ids that are not whole numbers the database can hold, with the
+    field's own message, instead of letting the query fail."""
+
+    def _check_values(self, value):
+        for pk in value:
+            text = str(pk)
+            if not text.isdigit() or int(text) > MAX_PK:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": text[:20]},
+                )
+        return super()._check_values(value)
 
 
 class TimeZoneField(forms.TypedChoiceField):

@@ -1,13 +1,17 @@
+from django.conf import settings
 from django.contrib.auth.models import (
     AbstractBaseUser,
     BaseUserManager,
     PermissionsMixin,
 )
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
 
+from .languages import language_names
 from .timezones import validate_time_zone
 
 
@@ -19,6 +23,18 @@ class MembershipType(models.TextChoices):
         "Full Member paying discounted or international dues",
     )
     NON_MEMBER = "non_member", "Not yet a member"
+
+
+class MeetingWay(models.TextChoices):
+    EMAIL = "email", "Email"
+    PHONE = "phone", "Phone"
+    VIDEO = "video", "Video call"
+    IN_PERSON = "in_person", "In person"
+
+
+def meeting_way_labels(values) -> list[str]:
+    labels = dict(MeetingWay.choices)
+    return [labels.get(value, value) for value in values]
 
 
 class UserManager(BaseUserManager):
@@ -128,3 +144,118 @@ class Interest(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class MentorProfile(models.Model):
+    """A senior oncologist's offer to mentor, and staff's decision on it.
+
+    The person's country, institution and time zone live on the user, where
+    the rest of the site reads them; this holds what only mentors have.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for review"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+        INACTIVE = "inactive", "Inactive"
+
+    # The experience the program expects of a mentor. Fewer years are not
+    # refused; staff see the profile flagged and decide.
+    EXPECTED_YEARS = 10
+    MAX_CAPACITY = 3
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="mentor_profile",
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    membership_type = models.CharField(
+        "membership", max_length=20, choices=MembershipType.choices
+    )
+    years_experience = models.PositiveSmallIntegerField(
+        "years of oncology experience since training",
+        validators=[MaxValueValidator(70)],
+    )
+    position = models.CharField("position or job title", max_length=200)
+    interests = models.ManyToManyField(
+        Interest,
+        related_name="+",
+        limit_choices_to={"kind": Interest.Kind.AREA},
+        verbose_name="oncology areas you can mentor in",
+    )
+    career_goals = models.ManyToManyField(
+        Interest,
+        related_name="+",
+        limit_choices_to={"kind": Interest.Kind.GOAL},
+        verbose_name="career goals you can help with",
+    )
+    languages = models.JSONField(
+        default=list, help_text="ISO 639-1 codes of the languages you mentor in."
+    )
+    capacity = models.PositiveSmallIntegerField(
+        "mentees you can take this cycle",
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_CAPACITY)],
+    )
+    meeting_ways = models.JSONField("preferred ways to meet", default=list)
+    bio = models.TextField("short bio")
+    is_available = models.BooleanField(
+        "available for the next cycle",
+        default=True,
+        help_text="Mentors pause this to sit out a cycle; current pairings go on.",
+    )
+    agreed_at = models.DateTimeField(
+        "agreed to the program's expectations at",
+        help_text="Monthly contact for a year, and confidentiality.",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decision_note = models.TextField(
+        blank=True, help_text="Sent to the mentor with the decision."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(capacity__gte=1, capacity__lte=3),
+                name="mentor_capacity_1_to_3",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "is_available"], name="mentor_status_idx"),
+        ]
+
+    def __str__(self):
+        return str(self.user)
+
+    @property
+    def experience_flag(self) -> str:
+        """Why staff should look twice at this offer, or "" when nothing stands out."""
+        if self.years_experience < self.EXPECTED_YEARS:
+            return (
+                f"{self.years_experience} years of experience since training; "
+                f"mentors are expected to have at least {self.EXPECTED_YEARS}."
+            )
+        return ""
+
+    @property
+    def language_names(self) -> list[str]:
+        return language_names(self.languages)
+
+    @property
+    def meeting_way_labels(self) -> list[str]:
+        return meeting_way_labels(self.meeting_ways)

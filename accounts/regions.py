@@ -60,3 +60,12 @@ def same_sub_region(country_a: str, country_b: str) -> bool:
 
 def sub_regions() -> list[str]:
     return sorted({region.sub_region for region in _regions_by_code().values()})
+
+
+def countries_in_sub_region(sub_region: str) -> list[str]:
+    """The alpha-2 codes of the countries in one M49 sub-region."""
+    return sorted(
+        code
+        for code, region in _regions_by_code().items()
+        if region.sub_region == sub_region
+    )

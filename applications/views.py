@@ -14,7 +14,7 @@ from mentorship.models import Cycle
 from mentorship.selectors import cycle_status
 
 from . import eligibility, services
-from .access import get_application_for_user
+from .access import get_application_for_user, get_cv_application_for_user
 from .forms import ApplicationForm, EligibilityCheckForm
 from .models import Application
 
@@ -196,7 +196,7 @@ def application_withdraw(request, pk):
 @never_cache
 @login_required
 def cv_download(request, pk):
-    application = get_application_for_user(request.user, pk)
+    application = get_cv_application_for_user(request.user, pk)
     if not application.cv:
         raise Http404
     try:

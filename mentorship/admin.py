@@ -1,9 +1,21 @@
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import formats, timezone
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from accounts.models import Interest, MentorProfile
+from accounts.regions import countries_in_sub_region, sub_region_of, sub_regions
 
 from . import services
 from .forms import CycleAdminForm
-from .models import Cycle, OpeningNotification, OutboundEmail
+from .models import Cycle, OpeningNotification, OutboundEmail, Pairing
 
 
 @admin.register(OutboundEmail)
@@ -146,3 +158,317 @@ class OpeningNotificationAdmin(admin.ModelAdmin):
     @admin.display(description="waiting for", ordering="cycle")
     def waiting_for(self, notification):
         return notification.cycle or "Whichever cycle opens next"
+
+
+# Mentors
+
+MentorStatus = MentorProfile.Status
+
+
+class SubRegionFilter(admin.SimpleListFilter):
+    title = "world region"
+    parameter_name = "sub_region"
+    country_field = "user__country"
+
+    def lookups(self, request, model_admin):
+        return [(name, name) for name in sub_regions()]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        codes = countries_in_sub_region(self.value())
+        return queryset.filter(**{f"{self.country_field}__in": codes})
+
+
+class ExperienceFilter(admin.SimpleListFilter):
+    title = "experience"
+    parameter_name = "experience"
+
+    def lookups(self, request, model_admin):
+        expected = MentorProfile.EXPECTED_YEARS
+        return [
+            ("flagged", f"Fewer than {expected} years (flagged)"),
+            ("expected", f"{expected} years or more"),
+        ]
+
+    def queryset(self, request, queryset):
+        expected = MentorProfile.EXPECTED_YEARS
+        if self.value() == "flagged":
+            return queryset.filter(years_experience__lt=expected)
+        if self.value() == "expected":
+            return queryset.filter(years_experience__gte=expected)
+        return queryset
+
+
+class InterestFilter(admin.SimpleListFilter):
+    title = "oncology area"
+    parameter_name = "interest"
+
+    def lookups(self, request, model_admin):
+        return Interest.objects.filter(kind=Interest.Kind.AREA).values_list(
+            "slug", "name"
+        )
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        return queryset.filter(interests__slug=self.value())
+
+
+class DecisionForm(forms.Form):
+    note = forms.CharField(
+        label="Note to the mentor (optional, included in the email)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+    )
+
+
+# What each decision is called on buttons and pages.
+DECISIONS = {
+    MentorStatus.APPROVED: "Approve",
+    MentorStatus.DECLINED: "Decline",
+    MentorStatus.INACTIVE: "Make inactive",
+}
+
+
+@admin.register(MentorProfile)
+class MentorProfileAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "user",
+        "country",
+        "region",
+        "status",
+        "flag",
+        "years_experience",
+        "capacity",
+        "open_pairings",
+        "is_available",
+        "created_at",
+    ]
+    list_filter = [
+        "status",
+        ExperienceFilter,
+        "is_available",
+        SubRegionFilter,
+        InterestFilter,
+        "capacity",
+    ]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "user__full_name", "user__institution", "position"]
+    ordering = ["-created_at"]
+    show_full_result_count = False
+    actions = ["approve", "decline", "make_inactive"]
+    autocomplete_fields = ["user"]
+    filter_horizontal = ["interests", "career_goals"]
+    readonly_fields = [
+        "status",
+        "experience_flag",
+        "agreed_at",
+        "decided_at",
+        "decided_by",
+        "decision_note",
+        "created_at",
+    ]
+    fieldsets = [
+        (
+            "Decision",
+            {
+                "fields": [
+                    "status",
+                    "experience_flag",
+                    "decided_at",
+                    "decided_by",
+                    "decision_note",
+                ]
+            },
+        ),
+        (
+            "Profile",
+            {
+                "fields": [
+                    "user",
+                    "membership_type",
+                    "years_experience",
+                    "position",
+                    "interests",
+                    "career_goals",
+                    "languages",
+                    "meeting_ways",
+                    "bio",
+                ]
+            },
+        ),
+        (
+            "Availability",
+            {"fields": ["capacity", "is_available", "agreed_at", "created_at"]},
+        ),
+    ]
+    change_form_template = "admin/accounts/mentorprofile/change_form.html"
+
+    def has_add_permission(self, request):
+        # Mentors volunteer themselves, agreeing to the program's expectations.
+        return False
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                open_pairing_count=Count(
+                    "user__pairings_as_mentor",
+                    filter=Q(user__pairings_as_mentor__status__in=Pairing.OPEN),
+                )
+            )
+        )
+
+    @admin.display(description="country", ordering="user__country")
+    def country(self, mentor):
+        return mentor.user.country.name
+
+    @admin.display(description="world region")
+    def region(self, mentor):
+        return sub_region_of(mentor.user.country) if mentor.user.country else ""
+
+    @admin.display(description="flag")
+    def flag(self, mentor):
+        if mentor.experience_flag:
+            return format_html(
+                '<span title="{}">Under {} years</span>',
+                mentor.experience_flag,
+                MentorProfile.EXPECTED_YEARS,
+            )
+        return ""
+
+    @admin.display(description="open pairings", ordering="open_pairing_count")
+    def open_pairings(self, mentor):
+        return f"{mentor.open_pairing_count} of {mentor.capacity}"
+
+    def get_urls(self):
+        decide = self.admin_site.admin_view(self.decide_view)
+        return [
+            path(
+                "<int:pk>/decide/<str:status>/",
+                decide,
+                name="accounts_mentorprofile_decide",
+            ),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        if obj is not None:
+            context["decisions"] = [
+                (
+                    label,
+                    reverse("admin:accounts_mentorprofile_decide", args=[obj.pk, s]),
+                )
+                for s, label in DECISIONS.items()
+                if services.mentor_decision_allowed(obj, s)
+            ]
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    @admin.action(description="Approve the selected mentors")
+    def approve(self, request, queryset):
+        return self._decide(request, queryset, MentorStatus.APPROVED)
+
+    @admin.action(description="Decline the selected mentors")
+    def decline(self, request, queryset):
+        return self._decide(request, queryset, MentorStatus.DECLINED)
+
+    @admin.action(description="Make the selected mentors inactive")
+    def make_inactive(self, request, queryset):
+        return self._decide(request, queryset, MentorStatus.INACTIVE)
+
+    def decide_view(self, request, pk, status):
+        if status not in DECISIONS:
+            raise PermissionDenied
+        get_object_or_404(MentorProfile, pk=pk)
+        response = self._decide(
+            request, self.get_queryset(request).filter(pk=pk), status, single=True
+        )
+        return response or redirect("admin:accounts_mentorprofile_change", pk)
+
+    def _decide(self, request, queryset, status, *, single=False):
+        """Ask for an optional note and a confirmation; then decide each one.
+
+        Nothing changes and no email goes out until staff confirm.
+        """
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        mentors = list(queryset.select_related("user"))
+        allowed = [m for m in mentors if services.mentor_decision_allowed(m, status)]
+        skipped = [m for m in mentors if m not in allowed]
+        form = DecisionForm(request.POST if "confirm" in request.POST else None)
+        if form.is_valid():
+            decided = 0
+            for mentor in allowed:
+                try:
+                    services.mentor_decide(
+                        profile_id=mentor.pk,
+                        status=status,
+                        actor=request.user,
+                        note=form.cleaned_data["note"],
+                    )
+                except services.MentorError as error:
+                    # Decided by someone else since the page was shown.
+                    self.message_user(request, str(error), messages.WARNING)
+                else:
+                    decided += 1
+            self.message_user(
+                request,
+                f"{MentorStatus(status).label}: {decided} mentor(s); each was "
+                "emailed the decision.",
+                messages.SUCCESS,
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/accounts/mentorprofile/decide.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": f"{DECISIONS[status]}: confirm",
+                "decision": DECISIONS[status],
+                "status": status,
+                "allowed": allowed,
+                "skipped": skipped,
+                "form": form,
+                "single": single,
+                "action": request.POST.get("action", ""),
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            },
+        )
+
+
+@admin.register(Pairing)
+class PairingAdmin(admin.ModelAdmin):
+    """Every pairing, for staff to look up. Pairings are made by matching."""
+
+    list_display = [
+        "mentee",
+        "mentor",
+        "cycle",
+        "status",
+        "proposed_at",
+        "starts_on",
+        "ends_on",
+    ]
+    list_filter = ["status", "cycle"]
+    list_select_related = ["mentee", "mentor", "cycle"]
+    search_fields = [
+        "mentee__email",
+        "mentee__full_name",
+        "mentor__email",
+        "mentor__full_name",
+    ]
+    show_full_result_count = False
+    date_hierarchy = "proposed_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

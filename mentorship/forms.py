@@ -1,8 +1,12 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
+from django_countries import countries
 
-from accounts.models import MembershipType
+from accounts.forms import InterestChoiceField, TimeZoneField
+from accounts.languages import LANGUAGES
+from accounts.models import Interest, MeetingWay, MembershipType, MentorProfile
 
 from . import services
 from .models import Cycle
@@ -71,3 +75,172 @@ class CycleAdminForm(forms.ModelForm):
         except ValidationError as error:
             self.add_error(None, error)
         return cleaned_data
+
+
+BIO_MAX = 1500
+MAX_MENTOR_INTERESTS = 8
+
+
+class MentorProfileForm(forms.ModelForm):
+    """A mentor's offer: who they are, what they can mentor in, how much.
+
+    The country, institution and time zone are the person's own details and
+    are saved on their account, where the rest of the site reads them.
+    """
+
+    country = forms.ChoiceField(
+        label="Country where you practise",
+        choices=lambda: [("", "Choose a country"), *countries],
+        error_messages={"required": "Choose the country where you practise."},
+    )
+    institution = forms.CharField(
+        max_length=200,
+        error_messages={"required": "Enter your institution."},
+    )
+    time_zone = TimeZoneField(
+        widget=forms.Select(attrs={"data-detect-time-zone": "true"})
+    )
+    membership_type = forms.ChoiceField(
+        label="Your membership",
+        choices=MembershipType.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose your membership."},
+    )
+    years_experience = forms.IntegerField(
+        label="Years of oncology practice since you completed training",
+        min_value=0,
+        max_value=70,
+        help_text=f"Mentors usually have at least {MentorProfile.EXPECTED_YEARS}.",
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={
+            "required": "Enter your years of experience since training.",
+            "min_value": "Enter a number of years from 0 to 70.",
+            "max_value": "Enter a number of years from 0 to 70.",
+            "invalid": "Enter a whole number of years.",
+        },
+    )
+    interests = InterestChoiceField(
+        label="Oncology areas you can mentor in",
+        queryset=Interest.objects.filter(kind=Interest.Kind.AREA, is_active=True),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=f"Choose up to {MAX_MENTOR_INTERESTS}.",
+        error_messages={"required": "Choose at least one oncology area."},
+    )
+    career_goals = InterestChoiceField(
+        label="Career goals you can help with",
+        queryset=Interest.objects.filter(kind=Interest.Kind.GOAL, is_active=True),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one career goal."},
+    )
+    languages = forms.MultipleChoiceField(
+        label="Languages you can mentor in",
+        choices=LANGUAGES,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one language."},
+    )
+    capacity = forms.TypedChoiceField(
+        label="How many mentees can you take this cycle?",
+        choices=[(n, str(n)) for n in range(1, MentorProfile.MAX_CAPACITY + 1)],
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose how many mentees you can take: 1, 2 or 3.",
+            "invalid_choice": "Choose how many mentees you can take: 1, 2 or 3.",
+        },
+    )
+    meeting_ways = forms.MultipleChoiceField(
+        label="Preferred ways to meet",
+        choices=MeetingWay.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one way to meet."},
+    )
+    bio = forms.CharField(
+        label="A short bio",
+        max_length=BIO_MAX,
+        widget=forms.Textarea(attrs={"rows": 5, "maxlength": BIO_MAX}),
+        help_text="Your mentee reads this first: your work, your path and what "
+        f"you enjoy helping with (up to {BIO_MAX:,} characters).",
+        error_messages={"required": "Write a few lines about yourself."},
+    )
+    agree = forms.BooleanField(
+        label="I will be in contact with my mentee at least once a month for a "
+        "year, and I will keep what we discuss confidential.",
+        error_messages={
+            "required": "Agree to the program's expectations to volunteer."
+        },
+    )
+
+    PERSON_FIELDS = ("country", "institution", "time_zone")
+
+    class Meta:
+        model = MentorProfile
+        fields = [
+            "membership_type",
+            "years_experience",
+            "position",
+            "interests",
+            "career_goals",
+            "languages",
+            "capacity",
+            "meeting_ways",
+            "bio",
+        ]
+        labels = {"position": "Position or job title"}
+        error_messages = {"position": {"required": "Enter your position or job title."}}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.PERSON_FIELDS:
+            self.initial.setdefault(name, getattr(user, name))
+        if self.instance.pk:
+            # The expectations were agreed when the mentor volunteered.
+            del self.fields["agree"]
+            # Keep interests staff have since retired from the list, so that
+            # saving the form does not silently drop them.
+            for name in ("interests", "career_goals"):
+                field = self.fields[name]
+                field.queryset = Interest.objects.filter(
+                    Q(pk__in=field.queryset)
+                    | Q(pk__in=getattr(self.instance, name).all())
+                )
+
+    def clean_interests(self):
+        interests = self.cleaned_data["interests"]
+        if len(interests) > MAX_MENTOR_INTERESTS:
+            raise ValidationError(
+                f"Choose at most {MAX_MENTOR_INTERESTS} oncology areas; "
+                f"you chose {len(interests)}."
+            )
+        return interests
+
+    def clean_institution(self):
+        return " ".join(self.cleaned_data["institution"].split())
+
+    def clean_position(self):
+        return " ".join(self.cleaned_data["position"].split())
+
+    def clean_bio(self):
+        return self.cleaned_data["bio"].strip()
+
+    def clean_languages(self):
+        chosen = set(self.cleaned_data["languages"])
+        return [code for code, _ in LANGUAGES if code in chosen]
+
+    def clean_meeting_ways(self):
+        chosen = set(self.cleaned_data["meeting_ways"])
+        return [value for value, _ in MeetingWay.choices if value in chosen]
+
+    def person(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.PERSON_FIELDS}
+
+    def profile(self) -> dict:
+        names = ("membership_type", "years_experience", "position", "languages")
+        names += ("capacity", "meeting_ways", "bio")
+        return {name: self.cleaned_data[name] for name in names}
+
+
+class AvailabilityForm(forms.Form):
+    available = forms.TypedChoiceField(
+        choices=[("yes", "Available"), ("no", "Paused")],
+        coerce=lambda value: value == "yes",
+    )

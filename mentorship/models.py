@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django_countries.fields import CountryField
@@ -185,3 +186,85 @@ class OpeningNotification(models.Model):
 
     def __str__(self):
         return self.email
+
+
+class Pairing(models.Model):
+    """A mentee and a mentor, together for one cycle's mentoring year.
+
+    Matching proposes a pairing; it is confirmed when both people accept, then
+    runs for the program year and ends completed or early. A proposal that one
+    side declines (or lets lapse) is cancelled and the mentee goes back to
+    staff.
+    """
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed, waiting for both to accept"
+        CONFIRMED = "confirmed", "Confirmed"
+        COMPLETED = "completed", "Completed"
+        ENDED = "ended", "Ended early"
+        CANCELLED = "cancelled", "Not going ahead"
+
+    # A pairing in these states holds a place: the mentee has a mentor and the
+    # mentor's capacity is used.
+    OPEN = (Status.PROPOSED, Status.CONFIRMED)
+    # In these states the two people are, or were, each other's pair, so each
+    # may see the other's profile and the mentee's application.
+    VISIBLE = (Status.PROPOSED, Status.CONFIRMED, Status.COMPLETED, Status.ENDED)
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="pairings")
+    mentee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="pairings_as_mentee",
+    )
+    mentor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="pairings_as_mentor",
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PROPOSED
+    )
+    proposed_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    starts_on = models.DateField(null=True, blank=True)
+    ends_on = models.DateField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-proposed_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mentee", "cycle"],
+                condition=models.Q(status__in=["proposed", "confirmed"]),
+                name="pairing_one_open_per_mentee_cycle",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(mentee=models.F("mentor")),
+                name="pairing_mentee_is_not_mentor",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ends_on__isnull=True)
+                | models.Q(starts_on__isnull=False, ends_on__gt=models.F("starts_on")),
+                name="pairing_ends_after_start",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["mentor", "status"], name="pairing_mentor_idx"),
+            models.Index(fields=["mentee", "status"], name="pairing_mentee_idx"),
+            models.Index(fields=["cycle", "status"], name="pairing_cycle_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.mentee} with {self.mentor} ({self.cycle})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+    def other_person(self, user):
+        return self.mentor if user.pk == self.mentee_id else self.mentee
+
+    def role_of(self, user) -> str:
+        return "mentee" if user.pk == self.mentee_id else "mentor"

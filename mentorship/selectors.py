@@ -1,8 +1,11 @@
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from .models import Cycle
+from .models import Cycle, Pairing
 
 
 @dataclass(frozen=True)
@@ -50,3 +53,46 @@ def overlapping_cycles(cycle: Cycle):
     return Cycle.objects.filter(
         opens_at__lt=cycle.closes_at, closes_at__gt=cycle.opens_at
     ).exclude(pk=cycle.pk)
+
+
+def pairings_for_user(user) -> QuerySet[Pairing]:
+    """The pairings this person belongs to, as mentee or mentor, newest first.
+
+    Cancelled proposals are left out: the two people never became a pair.
+    """
+    return (
+        Pairing.objects.filter(Q(mentee=user) | Q(mentor=user))
+        .filter(status__in=Pairing.VISIBLE)
+        .select_related("cycle", "mentee", "mentor")
+    )
+
+
+@dataclass(frozen=True)
+class LocalTime:
+    """What time it is for someone else, and how far that is from the reader."""
+
+    now: datetime
+    time_zone: str
+    hours_ahead: float
+
+    @property
+    def difference(self) -> str:
+        if self.hours_ahead == 0:
+            return "the same time as you"
+        hours = abs(self.hours_ahead)
+        whole = int(hours)
+        minutes = round((hours - whole) * 60)
+        amount = f"{whole} h" + (f" {minutes} min" if minutes else "")
+        return f"{amount} {'ahead of' if self.hours_ahead > 0 else 'behind'} you"
+
+
+def local_time(time_zone: str, *, reader_time_zone: str, at=None) -> LocalTime:
+    at = at or timezone.now()
+    theirs = at.astimezone(ZoneInfo(time_zone))
+    mine = at.astimezone(ZoneInfo(reader_time_zone))
+    offset = theirs.utcoffset() - mine.utcoffset()
+    return LocalTime(
+        now=theirs,
+        time_zone=time_zone,
+        hours_ahead=offset.total_seconds() / 3600,
+    )

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from accounts.models import User
+from accounts.models import MentorProfile, User
 
 from . import selectors
 from .models import Cycle, OpeningNotification, OutboundEmail
@@ -402,3 +402,138 @@ def notifications_send_for_open_cycle(*, batch_size: int = 500) -> int:
                 pk__in=[notification.pk for notification in batch]
             ).update(notified_at=timezone.now())
             answered += len(batch)
+
+
+# Mentors
+
+
+class MentorError(Exception):
+    """A request the mentor profile's state does not allow; the message says why."""
+
+
+MentorStatus = MentorProfile.Status
+
+# The decisions staff may take from each state. Declined volunteers can be
+# reconsidered; an inactive mentor can come back.
+MENTOR_DECISIONS = {
+    MentorStatus.PENDING: (MentorStatus.APPROVED, MentorStatus.DECLINED),
+    MentorStatus.APPROVED: (MentorStatus.INACTIVE,),
+    MentorStatus.INACTIVE: (MentorStatus.APPROVED,),
+    MentorStatus.DECLINED: (MentorStatus.APPROVED,),
+}
+
+MENTOR_PERSON_FIELDS = ("country", "institution", "time_zone")
+
+
+def mentor_decision_allowed(profile: MentorProfile, status: str) -> bool:
+    return status in MENTOR_DECISIONS.get(profile.status, ())
+
+
+def _mentor_save_person(user: User, person: dict) -> None:
+    for name in MENTOR_PERSON_FIELDS:
+        setattr(user, name, person[name])
+    user.save(update_fields=list(MENTOR_PERSON_FIELDS))
+
+
+def _mentor_email(profile: MentorProfile, *, key: str, template: str, **context):
+    user = profile.user
+    email_render_and_queue(
+        key=key,
+        event=f"mentor.{template.removeprefix('mentor_')}",
+        to=user.email,
+        template=template,
+        time_zone=user.time_zone,
+        context={
+            "profile": profile,
+            "mentor": user,
+            "profile_url": absolute_url(reverse("mentorship:mentor_profile")),
+            "pairings_url": absolute_url(reverse("mentorship:pairing_list")),
+            **context,
+        },
+    )
+
+
+@transaction.atomic
+def mentor_volunteer(
+    *, user: User, person: dict, profile: dict, interests, career_goals
+) -> MentorProfile:
+    """Record a volunteer's offer to mentor, waiting for staff review."""
+    if MentorProfile.objects.filter(user=user).exists():
+        raise MentorError(
+            "You have already offered to mentor; you can change your profile."
+        )
+    _mentor_save_person(user, person)
+    mentor = MentorProfile(user=user, agreed_at=timezone.now(), **profile)
+    mentor._change_reason = "Volunteered"
+    mentor.save()
+    mentor.interests.set(interests)
+    mentor.career_goals.set(career_goals)
+    _mentor_email(
+        mentor, key=f"mentor:{mentor.pk}:received", template="mentor_received"
+    )
+    return mentor
+
+
+@transaction.atomic
+def mentor_profile_update(
+    *, mentor: MentorProfile, person: dict, profile: dict, interests, career_goals
+) -> MentorProfile:
+    _mentor_save_person(mentor.user, person)
+    for name, value in profile.items():
+        setattr(mentor, name, value)
+    mentor._change_reason = "Profile edited by the mentor"
+    if mentor.status == MentorStatus.DECLINED:
+        # A declined volunteer who changes their profile is asking staff to
+        # look again, as the decline email invites them to.
+        mentor.status = MentorStatus.PENDING
+        mentor._change_reason = "Profile edited after a decline: back for review"
+    mentor.save()
+    mentor.interests.set(interests)
+    mentor.career_goals.set(career_goals)
+    return mentor
+
+
+def mentor_set_availability(*, mentor: MentorProfile, available: bool) -> None:
+    """Pause or resume offering to mentor in the next cycle."""
+    if mentor.is_available == available:
+        return
+    mentor.is_available = available
+    mentor._change_reason = (
+        "Available for the next cycle" if available else "Paused for the next cycle"
+    )
+    mentor.save(update_fields=["is_available", "updated_at"])
+
+
+@transaction.atomic
+def mentor_decide(
+    *, profile_id: int, status: str, actor: User, note: str = ""
+) -> MentorProfile:
+    """Staff approve, decline or retire a mentor; the mentor is told by email.
+
+    The row is locked so two staff deciding at once cannot both act on the
+    same state.
+    """
+    mentor = (
+        MentorProfile.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .get(pk=profile_id)
+    )
+    if not mentor_decision_allowed(mentor, status):
+        raise MentorError(
+            f"{mentor.user} is {mentor.get_status_display().lower()}; "
+            f"they cannot be made {MentorStatus(status).label.lower()}."
+        )
+    mentor.status = status
+    mentor.decided_at = timezone.now()
+    mentor.decided_by = actor
+    mentor.decision_note = note.strip()
+    mentor._history_user = actor
+    mentor._change_reason = f"{MentorStatus(status).label} by {actor}"
+    mentor.save()
+    _mentor_email(
+        mentor,
+        key=f"mentor:{mentor.pk}:{status}:{mentor.decided_at.isoformat()}",
+        template=f"mentor_{status}",
+        note=mentor.decision_note,
+    )
+    return mentor

@@ -10,6 +10,18 @@ admin.site.site_header = "Virtual Mentors Program"
 admin.site.site_title = "Virtual Mentors Program"
 admin.site.index_title = "Program administration"
 
+mentor_patterns = [
+    path("mentors/volunteer/", views.mentor_volunteer, name="mentor_volunteer"),
+    path("mentors/profile/", views.mentor_profile, name="mentor_profile"),
+    path(
+        "mentors/profile/availability/",
+        views.mentor_availability,
+        name="mentor_availability",
+    ),
+    path("pairings/", views.pairing_list, name="pairing_list"),
+    path("pairings/<int:pk>/", views.pairing_detail, name="pairing_detail"),
+]
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
@@ -19,6 +31,7 @@ urlpatterns = [
         views.notification_unsubscribe,
         name="notification_unsubscribe",
     ),
+    path("", include((mentor_patterns, "mentorship"))),
     path("", include("applications.urls")),
     path("account/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),

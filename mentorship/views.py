@@ -1,12 +1,18 @@
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import Interest, MentorProfile
+
 from . import health, selectors, services
-from .forms import NotificationRequestForm
+from .access import get_pairing_for_user
+from .forms import AvailabilityForm, MentorProfileForm, NotificationRequestForm
+from .models import Pairing
 
 USABLE = {"ok", "in-process"}
 
@@ -73,4 +79,140 @@ def healthz(request):
     return JsonResponse(
         {"status": "ok" if healthy else "unavailable", "checks": checks},
         status=200 if healthy else 503,
+    )
+
+
+# Mentors
+
+
+def _mentor_profile_of(user) -> MentorProfile | None:
+    return MentorProfile.objects.filter(user=user).first()
+
+
+@never_cache
+@login_required
+def mentor_volunteer(request):
+    if _mentor_profile_of(request.user):
+        return redirect("mentorship:mentor_profile")
+    form = MentorProfileForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.mentor_volunteer(
+                user=request.user,
+                person=form.person(),
+                profile=form.profile(),
+                interests=form.cleaned_data["interests"],
+                career_goals=form.cleaned_data["career_goals"],
+            )
+        except services.MentorError as error:
+            # Sent twice, from two tabs: the first one counted.
+            messages.info(request, str(error))
+        else:
+            messages.success(
+                request,
+                "Thank you for offering to mentor. Staff will review your profile "
+                "and email you their decision.",
+            )
+        return redirect("mentorship:mentor_profile")
+    return render(request, "mentorship/mentor_volunteer.html", {"form": form})
+
+
+@never_cache
+@login_required
+def mentor_profile(request):
+    mentor = _mentor_profile_of(request.user)
+    if mentor is None:
+        return redirect("mentorship:mentor_volunteer")
+    form = MentorProfileForm(request.POST or None, instance=mentor, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        was_declined = mentor.status == MentorProfile.Status.DECLINED
+        services.mentor_profile_update(
+            mentor=mentor,
+            person=form.person(),
+            profile=form.profile(),
+            interests=form.cleaned_data["interests"],
+            career_goals=form.cleaned_data["career_goals"],
+        )
+        messages.success(
+            request,
+            "Your profile is saved and sent to staff to look at again."
+            if was_declined
+            else "Your profile is saved.",
+        )
+        return redirect("mentorship:mentor_profile")
+    # Shown from the database, not from what the form has just been given.
+    saved = MentorProfile.objects.get(pk=mentor.pk)
+    return render(
+        request,
+        "mentorship/mentor_profile.html",
+        {"form": form, "mentor": saved},
+    )
+
+
+@require_POST
+@login_required
+def mentor_availability(request):
+    mentor = _mentor_profile_of(request.user)
+    form = AvailabilityForm(request.POST)
+    if mentor is None or not form.is_valid():
+        return redirect("mentorship:mentor_profile")
+    available = form.cleaned_data["available"]
+    services.mentor_set_availability(mentor=mentor, available=available)
+    messages.success(
+        request,
+        "You are available to be matched in the next cycle."
+        if available
+        else "You are paused: staff will not propose new mentees to you. "
+        "Your current pairings go on.",
+    )
+    return redirect("mentorship:mentor_profile")
+
+
+# The pairing portal
+
+
+@login_required
+def pairing_list(request):
+    pairings = list(selectors.pairings_for_user(request.user))
+    for pairing in pairings:
+        pairing.role = pairing.role_of(request.user)
+        pairing.other = pairing.other_person(request.user)
+    return render(
+        request,
+        "mentorship/pairing_list.html",
+        {"pairings": pairings, "mentor": _mentor_profile_of(request.user)},
+    )
+
+
+@never_cache
+@login_required
+def pairing_detail(request, pk):
+    pairing = get_pairing_for_user(request.user, pk)
+    role = pairing.role_of(request.user)
+    other = pairing.other_person(request.user)
+    mentor_profile = None
+    if role == "mentee":
+        mentor_profile = (
+            MentorProfile.objects.filter(user_id=pairing.mentor_id)
+            .prefetch_related(
+                Prefetch("interests", queryset=Interest.objects.order_by("position")),
+                Prefetch(
+                    "career_goals", queryset=Interest.objects.order_by("position")
+                ),
+            )
+            .first()
+        )
+    return render(
+        request,
+        "mentorship/pairing_detail.html",
+        {
+            "pairing": pairing,
+            "role": role,
+            "other": other,
+            "mentor_profile": mentor_profile,
+            "other_time": selectors.local_time(
+                other.time_zone, reader_time_zone=request.user.time_zone
+            ),
+            "statuses": Pairing.Status,
+        },
     )

@@ -115,3 +115,13 @@ def test_rows_without_an_m49_code_say_why():
     for row in read_rows():
         if not row["m49_code"]:
             assert row["note"], row["iso_alpha2"]
+
+
+def test_countries_in_a_sub_region_are_exactly_those_placed_there():
+    from accounts.regions import countries_in_sub_region
+
+    northern_america = countries_in_sub_region("Northern America")
+    assert {"US", "CA"} <= set(northern_america)
+    assert "MX" not in northern_america
+    assert all(sub_region_of(code) == "Northern America" for code in northern_america)
+    assert countries_in_sub_region("Atlantis") == []
