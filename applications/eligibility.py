@@ -236,3 +236,38 @@ def evaluate(
 
 def failures(results: Sequence[Result]) -> list[Result]:
     return [result for result in results if result.outcome == FAIL]
+
+
+OUTCOME_LABELS = {PASS: "Passes", FAIL: "Fails", REVIEW: "Needs review"}
+
+
+def with_overrides(results: Sequence[dict], overrides: dict[str, str]) -> list[dict]:
+    """The stored results with staff's outcome in place of the rule's where
+    staff overrode a criterion; the rule's own outcome stays as
+    ``rule_outcome``."""
+    merged = []
+    for result in results:
+        outcome = overrides.get(result["criterion"], result["outcome"])
+        merged.append(
+            {
+                **result,
+                "outcome": outcome,
+                "rule_outcome": result["outcome"],
+                "overridden": result["criterion"] in overrides,
+            }
+        )
+    return merged
+
+
+def summarize(results: Sequence[dict]) -> str:
+    """One outcome for a whole application: it fails if any criterion fails,
+    needs review while any criterion awaits staff, and passes otherwise.
+    Empty when nothing was evaluated (a draft)."""
+    outcomes = {result["outcome"] for result in results}
+    if not outcomes:
+        return ""
+    if FAIL in outcomes:
+        return FAIL
+    if REVIEW in outcomes:
+        return REVIEW
+    return PASS

@@ -2,11 +2,15 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
 
 from accounts.models import Interest, MembershipType
+from accounts.regions import region_of
 from accounts.timezones import validate_time_zone
 from mentorship.models import Cycle
 
+from . import eligibility as rules
+from . import states
 from .storage import cv_upload_to, private_storage
 
 
@@ -23,16 +27,48 @@ class MeetingWay(models.TextChoices):
     IN_PERSON = "in_person", "In person"
 
 
+class EligibilityOutcome(models.TextChoices):
+    PASS = rules.PASS, rules.OUTCOME_LABELS[rules.PASS]
+    FAIL = rules.FAIL, rules.OUTCOME_LABELS[rules.FAIL]
+    REVIEW = rules.REVIEW, rules.OUTCOME_LABELS[rules.REVIEW]
+
+
+class DeclineReason(models.Model):
+    """A reason staff can pick when they decline an application; its text is
+    what the applicant reads, so staff can word it once and reuse it."""
+
+    title = models.CharField(
+        max_length=100, unique=True, help_text="How staff find it in the list."
+    )
+    text = models.TextField(
+        "text for the applicant",
+        help_text="Sent to the applicant in the decision email and shown on "
+        "their application page.",
+    )
+    is_active = models.BooleanField(
+        "active",
+        default=True,
+        help_text="Inactive reasons are no longer offered but stay on the "
+        "applications declined with them.",
+    )
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Lower numbers are listed first."
+    )
+
+    class Meta:
+        ordering = ["position", "title"]
+
+    def __str__(self):
+        return self.title
+
+
 class Application(models.Model):
     """A mentee's application to one cycle of the program."""
 
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SUBMITTED = "submitted", "Submitted"
-        INELIGIBLE = "ineligible", "Not eligible"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+    Status = states.Status
 
-    # States in which the applicant may still change their answers.
+    # States in which the applicant may change their answers while the window
+    # is open. Asked for more information, they may change them at any time.
     EDITABLE = (Status.DRAFT, Status.SUBMITTED, Status.INELIGIBLE)
 
     applicant = models.ForeignKey(
@@ -102,9 +138,51 @@ class Application(models.Model):
 
     # What the eligibility rules said at the last submission, as shown to staff.
     eligibility = models.JSONField(default=list, blank=True)
+    # The whole application's outcome after staff overrides, kept as a column
+    # so that the review queue can filter on it with an index.
+    eligibility_outcome = models.CharField(
+        max_length=10, choices=EligibilityOutcome.choices, blank=True
+    )
     submitted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Staff review: never shown to the applicant, except the message.
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="applications_to_review",
+        limit_choices_to={"is_staff": True},
+    )
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    rating_comment = models.TextField(blank=True)
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    rated_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.ForeignKey(
+        DeclineReason,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    message_to_applicant = models.TextField(
+        blank=True,
+        help_text="The last question or decision text staff sent the applicant.",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    staff_notes = models.TextField(
+        blank=True, help_text="Private to staff; never shown to the applicant."
+    )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-created_at"]
@@ -112,11 +190,26 @@ class Application(models.Model):
             models.UniqueConstraint(
                 fields=["applicant", "cycle"], name="application_one_per_person_cycle"
             ),
+            models.CheckConstraint(
+                condition=models.Q(rating__isnull=True)
+                | models.Q(rating__gte=1, rating__lte=5),
+                name="application_rating_1_to_5",
+            ),
         ]
         indexes = [
             models.Index(
                 fields=["cycle", "status"], name="application_cycle_status_idx"
             ),
+            # What the review queue filters and sorts on.
+            models.Index(fields=["status"], name="application_status_idx"),
+            models.Index(
+                fields=["eligibility_outcome"], name="application_outcome_idx"
+            ),
+            models.Index(fields=["practice_country"], name="application_country_idx"),
+            models.Index(
+                fields=["-submitted_at", "-id"], name="application_submitted_idx"
+            ),
+            models.Index(fields=["rating"], name="application_rating_idx"),
         ]
 
     def __str__(self):
@@ -124,11 +217,90 @@ class Application(models.Model):
 
     @property
     def is_editable(self) -> bool:
+        if self.status == self.Status.INFO_REQUESTED:
+            return True
         return self.status in self.EDITABLE and self.cycle.is_open()
 
     @property
+    def is_open(self) -> bool:
+        return self.status in states.OPEN
+
+    def overrides(self) -> dict[str, "EligibilityOverride"]:
+        """Staff overrides by criterion (prefetch ``eligibility_overrides``
+        when listing many applications)."""
+        return {o.criterion: o for o in self.eligibility_overrides.all()}
+
+    @property
+    def effective_eligibility(self) -> list[dict]:
+        """Each criterion with the outcome that counts, staff's where they
+        overrode it, and the override itself."""
+        overrides = self.overrides()
+        results = rules.with_overrides(
+            self.eligibility, {c: o.outcome for c, o in overrides.items()}
+        )
+        for result in results:
+            result["override"] = overrides.get(result["criterion"])
+        return results
+
+    @property
     def failed_criteria(self) -> list[dict]:
-        return [r for r in self.eligibility if r["outcome"] == "fail"]
+        return [r for r in self.effective_eligibility if r["outcome"] == rules.FAIL]
+
+    @property
+    def years_since_training(self) -> int | None:
+        if self.still_in_training or self.training_completed_year is None:
+            return None
+        return timezone.now().year - self.training_completed_year
+
+    @property
+    def sub_region(self) -> str:
+        try:
+            return region_of(self.practice_country.code).sub_region
+        except KeyError:
+            return ""
+
+
+class EligibilityOverride(models.Model):
+    """Staff's judgement on one eligibility criterion, in place of the rule's.
+
+    The note is required, by the service and by the database: an override
+    must always say why.
+    """
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="eligibility_overrides"
+    )
+    criterion = models.CharField(max_length=40)
+    outcome = models.CharField(
+        max_length=10,
+        choices=[
+            (EligibilityOutcome.PASS, "Meets"),
+            (EligibilityOutcome.FAIL, "Does not meet"),
+        ],
+    )
+    note = models.TextField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "criterion"],
+                name="override_one_per_criterion",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(note=""), name="override_has_note"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(outcome__in=[rules.PASS, rules.FAIL]),
+                name="override_outcome_pass_or_fail",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.criterion}: {self.get_outcome_display()}"
 
 
 class ApplicationEvent(models.Model):
@@ -143,6 +315,11 @@ class ApplicationEvent(models.Model):
     )
     status = models.CharField(max_length=20, choices=Application.Status.choices)
     description = models.CharField(max_length=300)
+    # Staff's own words about the change; never shown to the applicant.
+    note = models.TextField(blank=True)
+    # Staff-only lines (a reviewer assigned, a rating) stay out of the
+    # applicant's timeline.
+    internal = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["at", "pk"]

@@ -1,4 +1,8 @@
+import zoneinfo
+
+from django.conf import settings
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -6,9 +10,9 @@ from accounts.models import User
 from mentorship.models import Cycle
 from mentorship.services import absolute_url, email_render_and_queue
 
-from . import eligibility
+from . import eligibility, states
 from .cv import detect_cv_type
-from .models import Application, ApplicationEvent
+from .models import Application, ApplicationEvent, DeclineReason, EligibilityOverride
 
 Status = Application.Status
 
@@ -47,16 +51,53 @@ def answers_of(application: Application) -> eligibility.Answers:
     )
 
 
-def _record(application, *, actor, description) -> ApplicationEvent:
+def _record(
+    application, *, actor, description, note="", internal=False
+) -> ApplicationEvent:
     return ApplicationEvent.objects.create(
         application=application,
         actor=actor,
         status=application.status,
         description=description,
+        note=note,
+        internal=internal,
+    )
+
+
+def _check(name: str, application: Application) -> states.Transition:
+    try:
+        return states.check(name, application.status)
+    except states.TransitionRefused as refused:
+        raise ApplicationError(str(refused)) from None
+
+
+def _save(application: Application, *, actor, reason: str, fields: list[str]):
+    """Save the named fields; the change history records who and why."""
+    application._history_user = actor
+    application._change_reason = reason[:100]
+    application.save(update_fields=[*fields, "updated_at"])
+
+
+def _refresh_outcome(application: Application) -> None:
+    overrides = dict(
+        application.eligibility_overrides.values_list("criterion", "outcome")
+    )
+    application.eligibility_outcome = eligibility.summarize(
+        eligibility.with_overrides(application.eligibility, overrides)
+    )
+
+
+def _lock(application_id: int) -> Application:
+    return (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("cycle", "applicant")
+        .get(pk=application_id)
     )
 
 
 def _refuse_unless_open(application: Application, *, at) -> None:
+    if application.status == Status.INFO_REQUESTED:
+        return  # staff asked for changes: the window does not bind them
     if not application.cycle.is_open(at):
         raise ApplicationError(
             "Applications for this cycle are closed, so it can no longer be changed."
@@ -113,11 +154,14 @@ def application_update(
         setattr(application, field, value)
     if cv is not None:
         _replace_cv(application, cv)
-    # Saving the same answers again (a double click) changes nothing.
-    reopened = changed and application.status != Status.DRAFT
+    # Saving the same answers again (a double click) changes nothing. Asked
+    # for more information, the applicant changes answers in place and then
+    # resubmits.
+    reopened = changed and states.allows("reopen", application.status)
     if reopened:
-        application.status = Status.DRAFT
+        application.status = _check("reopen", application).target
     application.full_clean(exclude=["cv"], validate_unique=False)
+    application._history_user = actor
     application.save()
     for field, value in many.items():
         getattr(application, field).set(value)
@@ -155,39 +199,28 @@ def application_submit(*, application_id: int, actor: User) -> Application:
 
     Submitting twice (a double click) submits once.
     """
-    application = (
-        Application.objects.select_for_update()
-        .select_related("cycle", "applicant")
-        .get(pk=application_id)
-    )
+    application = _lock(application_id)
     if application.status == Status.SUBMITTED:
         return application  # a double click: submitted once is enough
     now = timezone.now()
     _refuse_unless_open(application, at=now)
-    missing = _missing_answers(application)
-    if missing:
-        raise ApplicationError(
-            "Some answers are missing: " + ", ".join(missing) + ". Complete them first."
-        )
-    results = eligibility.evaluate(
-        answers_of(application), rules_for(application.cycle), now.year
-    )
-    failed = eligibility.failures(results)
-    application.eligibility = [result.as_dict() for result in results]
-    application.status = Status.INELIGIBLE if failed else Status.SUBMITTED
+    _evaluate(application, at=now)
+    failed = application.failed_criteria
+    transition = _check("mark_ineligible" if failed else "submit", application)
+    application.status = transition.target
     application.submitted_at = now
-    application.save(
-        update_fields=["eligibility", "status", "submitted_at", "updated_at"]
+    description = (
+        f"Not eligible: {', '.join(r['label'] for r in failed)}"
+        if failed
+        else "Submitted"
     )
-    event = _record(
+    _save(
         application,
         actor=actor,
-        description=(
-            f"Not eligible: {', '.join(r.label for r in failed)}"
-            if failed
-            else "Submitted"
-        ),
+        reason=description,
+        fields=["eligibility", "eligibility_outcome", "status", "submitted_at"],
     )
+    event = _record(application, actor=actor, description=description)
     applicant = application.applicant
     email_render_and_queue(
         key=f"application:{application.pk}:event:{event.pk}",
@@ -205,6 +238,20 @@ def application_submit(*, application_id: int, actor: User) -> Application:
         },
     )
     return application
+
+
+def _evaluate(application: Application, *, at) -> None:
+    """Run the rules over complete answers and store what they said."""
+    missing = _missing_answers(application)
+    if missing:
+        raise ApplicationError(
+            "Some answers are missing: " + ", ".join(missing) + ". Complete them first."
+        )
+    results = eligibility.evaluate(
+        answers_of(application), rules_for(application.cycle), at.year
+    )
+    application.eligibility = [result.as_dict() for result in results]
+    _refresh_outcome(application)
 
 
 def _missing_answers(application: Application) -> list[str]:
@@ -246,13 +293,394 @@ def _missing_answers(application: Application) -> list[str]:
 
 @transaction.atomic
 def application_withdraw(*, application_id: int, actor: User) -> Application:
-    application = Application.objects.select_for_update().get(pk=application_id)
-    if application.status not in Application.EDITABLE:
-        raise ApplicationError(
-            f"This application is {application.get_status_display().lower()} "
-            "and cannot be withdrawn."
+    application = _lock(application_id)
+    if application.status == Status.WITHDRAWN:
+        raise ApplicationError("This application is already withdrawn.")
+    application.status = _check("withdraw", application).target
+    description = "Withdrawn by the applicant"
+    _save(application, actor=actor, reason=description, fields=["status"])
+    _record(application, actor=actor, description=description)
+    return application
+
+
+@transaction.atomic
+def application_resubmit(*, application_id: int, actor: User) -> Application:
+    """Send changed answers back to staff after they asked for more
+    information, and confirm it to the applicant by email. The rules run again
+    so staff see what they say about the new answers."""
+    application = _lock(application_id)
+    if application.status == Status.RESUBMITTED:
+        return application  # a double click: resubmitted once is enough
+    transition = _check("resubmit", application)
+    _evaluate(application, at=timezone.now())
+    application.status = transition.target
+    description = "Resubmitted with the information staff asked for"
+    _save(
+        application,
+        actor=actor,
+        reason=description,
+        fields=["eligibility", "eligibility_outcome", "status"],
+    )
+    event = _record(application, actor=actor, description=description)
+    _email_applicant(application, "resubmit", event=event)
+    return application
+
+
+# Staff review. Each action takes an optional ``request_key``: the bulk pages
+# pass one per confirmed batch, so that a repeated confirmation cannot email an
+# applicant twice for the same decision.
+
+DECISION_EMAILS = {
+    "approve": "application_approved",
+    "decline": "application_declined",
+    "waitlist": "application_waitlisted",
+    "request_info": "application_info_requested",
+    "reconsider": "application_reconsidered",
+    "resubmit": "application_resubmitted",
+}
+
+
+def decision_email_context(application: Application) -> dict:
+    return {
+        "application": application,
+        "applicant": application.applicant,
+        "message": application.message_to_applicant,
+        "status_url": absolute_url(
+            reverse("applications:detail", args=[application.pk])
+        ),
+        "form_url": absolute_url(reverse("applications:form")),
+    }
+
+
+def decision_email_render(application: Application, transition: str) -> dict:
+    """Subject and bodies of the email a transition sends, rendered as the
+    outbox will render them (for the confirmation page's example)."""
+    template = DECISION_EMAILS[transition]
+    context = {**decision_email_context(application), "site_url": settings.SITE_URL}
+    zone = application.applicant.time_zone or "UTC"
+    with timezone.override(zoneinfo.ZoneInfo(zone)):
+        subject = " ".join(
+            render_to_string(f"emails/{template}_subject.txt", context).split()
         )
-    application.status = Status.WITHDRAWN
-    application.save(update_fields=["status", "updated_at"])
-    _record(application, actor=actor, description="Withdrawn by the applicant")
+        return {
+            "to": application.applicant.email,
+            "subject": subject,
+            "text": render_to_string(f"emails/{template}.txt", context),
+            "html": render_to_string(f"emails/{template}.html", context),
+        }
+
+
+def _email_applicant(application, transition, *, event, request_key=""):
+    applicant = application.applicant
+    suffix = f"batch:{request_key}" if request_key else f"event:{event.pk}"
+    email_render_and_queue(
+        key=f"application:{application.pk}:{transition}:{suffix}"[:200],
+        event=f"application.{transition}",
+        to=applicant.email,
+        template=DECISION_EMAILS[transition],
+        time_zone=applicant.time_zone or "UTC",
+        context=decision_email_context(application),
+    )
+
+
+def _start_review_if_waiting(application, *, actor, why: str) -> None:
+    """Review work on a submitted or resubmitted application starts its review."""
+    if states.allows("start_review", application.status):
+        application.status = _check("start_review", application).target
+        _save(application, actor=actor, reason=why, fields=["status"])
+        _record(application, actor=actor, description="Under review")
+
+
+def _refuse_unless_reviewable(application: Application) -> None:
+    if application.status not in states.REVIEWABLE:
+        raise ApplicationError(
+            f"This application is {application.get_status_display().lower()}; "
+            "only submitted applications can be reviewed."
+        )
+
+
+@transaction.atomic
+def application_start_review(
+    *, application_id: int, actor: User, note: str = ""
+) -> Application:
+    application = _lock(application_id)
+    application.status = _check("start_review", application).target
+    _save(application, actor=actor, reason="Under review", fields=["status"])
+    _record(application, actor=actor, description="Under review", note=note)
+    return application
+
+
+@transaction.atomic
+def application_assign_reviewer(
+    *,
+    application_id: int,
+    actor: User,
+    reviewer: User | None,
+    note: str = "",
+) -> Application:
+    """Give the application to a staff member to review (None: to nobody)."""
+    application = _lock(application_id)
+    _refuse_unless_reviewable(application)
+    if reviewer is not None and not (reviewer.is_staff and reviewer.is_active):
+        raise ApplicationError(f"{reviewer} is not active staff and cannot review.")
+    description = (
+        f"Reviewer: {reviewer.display_name}" if reviewer else "Reviewer removed"
+    )
+    if application.reviewer_id != (reviewer.pk if reviewer else None):
+        application.reviewer = reviewer
+        _save(application, actor=actor, reason=description, fields=["reviewer"])
+        _record(
+            application, actor=actor, description=description, note=note, internal=True
+        )
+    if reviewer is not None:
+        _start_review_if_waiting(application, actor=actor, why=description)
+    return application
+
+
+@transaction.atomic
+def application_rate(
+    *,
+    application_id: int,
+    actor: User,
+    rating: int,
+    comment: str = "",
+) -> Application:
+    application = _lock(application_id)
+    _refuse_unless_reviewable(application)
+    if not 1 <= rating <= 5:
+        raise ApplicationError("A rating is a whole number from 1 to 5.")
+    application.rating = rating
+    application.rating_comment = comment.strip()
+    application.rated_by = actor
+    application.rated_at = timezone.now()
+    description = f"Rated {rating} of 5"
+    _save(
+        application,
+        actor=actor,
+        reason=description,
+        fields=["rating", "rating_comment", "rated_by", "rated_at"],
+    )
+    _record(
+        application,
+        actor=actor,
+        description=description,
+        note=application.rating_comment,
+        internal=True,
+    )
+    _start_review_if_waiting(application, actor=actor, why=description)
+    return application
+
+
+def _decide(
+    application,
+    transition: str,
+    *,
+    actor,
+    description: str,
+    note: str,
+    request_key: str,
+    fields=(),
+) -> Application:
+    application.status = _check(transition, application).target
+    fields = ["status", *fields]
+    if transition != "reconsider":  # reconsidering reopens; it decides nothing
+        application.decided_at = timezone.now()
+        fields.append("decided_at")
+    _save(application, actor=actor, reason=description, fields=fields)
+    event = _record(application, actor=actor, description=description, note=note)
+    _email_applicant(application, transition, event=event, request_key=request_key)
+    return application
+
+
+@transaction.atomic
+def application_approve(
+    *, application_id: int, actor: User, note: str = "", request_key: str = ""
+) -> Application:
+    application = _lock(application_id)
+    refusal = approval_refusal(application)
+    if refusal:
+        raise ApplicationError(refusal)
+    return _decide(
+        application,
+        "approve",
+        actor=actor,
+        description="Approved",
+        note=note,
+        request_key=request_key,
+    )
+
+
+def approval_refusal(application: Application) -> str:
+    """Why staff may not approve this application now ('' if they may)."""
+    if application.eligibility_outcome == eligibility.FAIL:
+        failed = ", ".join(r["label"] for r in application.failed_criteria)
+        return (
+            f"It does not meet {failed}. Override that criterion with a note, "
+            "or decline the application."
+        )
+    return ""
+
+
+def decline_message(reason: DeclineReason | None, message: str) -> str:
+    return "\n\n".join(part for part in (reason and reason.text, message) if part)
+
+
+@transaction.atomic
+def application_decline(
+    *,
+    application_id: int,
+    actor: User,
+    reason: DeclineReason | None = None,
+    message: str = "",
+    note: str = "",
+    request_key: str = "",
+) -> Application:
+    """Decline with a reason from the list, words of one's own, or both; the
+    applicant reads them in the email and on their application page."""
+    text = decline_message(reason, message.strip())
+    if not text:
+        raise ApplicationError("Choose a reason or write one for the applicant.")
+    application = _lock(application_id)
+    application.decline_reason = reason
+    application.message_to_applicant = text
+    return _decide(
+        application,
+        "decline",
+        actor=actor,
+        description=f"Declined: {reason.title}" if reason else "Declined",
+        note=note,
+        request_key=request_key,
+        fields=["decline_reason", "message_to_applicant"],
+    )
+
+
+@transaction.atomic
+def application_waitlist(
+    *, application_id: int, actor: User, note: str = "", request_key: str = ""
+) -> Application:
+    application = _lock(application_id)
+    return _decide(
+        application,
+        "waitlist",
+        actor=actor,
+        description="Waitlisted",
+        note=note,
+        request_key=request_key,
+    )
+
+
+@transaction.atomic
+def application_request_info(
+    *,
+    application_id: int,
+    actor: User,
+    question: str,
+    note: str = "",
+    request_key: str = "",
+) -> Application:
+    """Ask the applicant a question by email; they may then change their
+    answers, even after the window has closed, and resubmit."""
+    question = question.strip()
+    if not question:
+        raise ApplicationError("Write the question the applicant should answer.")
+    application = _lock(application_id)
+    application.message_to_applicant = question
+    return _decide(
+        application,
+        "request_info",
+        actor=actor,
+        description="More information requested",
+        note=note,
+        request_key=request_key,
+        fields=["message_to_applicant"],
+    )
+
+
+def override_refusal(application: Application, *, criterion: str) -> str:
+    """Why staff may not override this criterion now ('' if they may)."""
+    if application.status not in states.OVERRIDABLE:
+        return (
+            f"This application is {application.get_status_display().lower()}; "
+            "eligibility can be overridden only before a decision."
+        )
+    if criterion not in {r["criterion"] for r in application.eligibility}:
+        return "The rules have not evaluated this criterion for this application."
+    return ""
+
+
+@transaction.atomic
+def application_override_eligibility(
+    *,
+    application_id: int,
+    actor: User,
+    criterion: str,
+    outcome: str,
+    note: str,
+    request_key: str = "",
+) -> Application:
+    """Put staff's judgement in place of a rule's, with the reason why.
+
+    A not-eligible application that no longer fails any criterion goes to
+    review, and the applicant is told.
+    """
+    note = note.strip()
+    if not note:
+        raise ApplicationError("Write a note that says why you override the rule.")
+    if outcome not in (eligibility.PASS, eligibility.FAIL):
+        raise ApplicationError("An override says “meets” or “does not meet”.")
+    application = _lock(application_id)
+    refusal = override_refusal(application, criterion=criterion)
+    if refusal:
+        raise ApplicationError(refusal)
+    EligibilityOverride.objects.update_or_create(
+        application=application,
+        criterion=criterion,
+        defaults={"outcome": outcome, "note": note, "by": actor, "at": timezone.now()},
+    )
+    label = next(
+        r["label"] for r in application.eligibility if r["criterion"] == criterion
+    )
+    verdict = "meets" if outcome == eligibility.PASS else "does not meet"
+    description = f"Eligibility overridden: {verdict} “{label}”"
+    _refresh_outcome(application)
+    _save(application, actor=actor, reason=description, fields=["eligibility_outcome"])
+    _record(application, actor=actor, description=description, note=note, internal=True)
+    if (
+        application.status == Status.INELIGIBLE
+        and application.eligibility_outcome != eligibility.FAIL
+    ):
+        _decide(
+            application,
+            "reconsider",
+            actor=actor,
+            description="Under review after staff reconsidered eligibility",
+            note=note,
+            request_key=request_key,
+        )
+    return application
+
+
+@transaction.atomic
+def application_mark_matched(
+    *, application_id: int, actor: User | None = None
+) -> Application:
+    """An approved application has a mentor (called by matching, which sends
+    the introduction itself)."""
+    application = _lock(application_id)
+    application.status = _check("mark_matched", application).target
+    description = "Matched with a mentor"
+    _save(application, actor=actor, reason=description, fields=["status"])
+    _record(application, actor=actor, description=description)
+    return application
+
+
+@transaction.atomic
+def application_save_staff_notes(
+    *, application_id: int, actor: User, notes: str
+) -> Application:
+    application = _lock(application_id)
+    notes = notes.strip()
+    if notes != application.staff_notes:
+        application.staff_notes = notes
+        _save(application, actor=actor, reason="Staff notes", fields=["staff_notes"])
     return application
