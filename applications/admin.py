@@ -1,42 +1,559 @@
-from django.contrib import admin
-from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+"""Staff review in the admin: the queue, the readable record, the decisions.
 
-from .models import Application, ApplicationEvent
+Every decision goes through a service; the pages here only collect what the
+service needs, preview it (a dry run) and ask for confirmation.
+"""
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q
+from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django_countries import countries
+from simple_history.admin import SimpleHistoryAdmin
+
+from accounts.regions import region_of, sub_regions
+
+from . import eligibility, export, forms, services, states
+from .forms import MAX_PK
+from .models import (
+    Application,
+    ApplicationEvent,
+    DeclineReason,
+    EligibilityOverride,
+    MeetingWay,
+)
+
+Status = Application.Status
+
+# A confirmation page lists every application it acts on; more than this is
+# better done as several batches, filtered first.
+MAX_BATCH = 500
+BATCH_TOKEN = re.compile(r"^[0-9a-f]{32}$")
+
+
+@dataclass(frozen=True)
+class ReviewAction:
+    """One thing staff can do to an application, alone or in bulk."""
+
+    name: str
+    label: str
+    form: type[forms.ReviewForm]
+    service: Callable[..., Application]
+    # Whether the service can email the applicant (it then takes the batch's
+    # key, so that a repeated confirmation cannot email twice).
+    emails: bool
+    # The state-machine transition it makes, if it always makes one.
+    transition: str = ""
+
+    def available_for(self, application: Application) -> bool:
+        if self.transition:
+            return states.allows(self.transition, application.status)
+        if self.name == "override_eligibility":
+            return application.status in states.OVERRIDABLE and bool(
+                application.eligibility
+            )
+        return application.status in states.REVIEWABLE
+
+
+REVIEW_ACTIONS = {
+    action.name: action
+    for action in (
+        ReviewAction(
+            "start_review",
+            "Start the review",
+            forms.NotedForm,
+            services.application_start_review,
+            emails=False,
+            transition="start_review",
+        ),
+        ReviewAction(
+            "assign_reviewer",
+            "Assign a reviewer",
+            forms.AssignReviewerForm,
+            services.application_assign_reviewer,
+            emails=False,
+        ),
+        ReviewAction(
+            "rate", "Rate", forms.RateForm, services.application_rate, emails=False
+        ),
+        ReviewAction(
+            "approve",
+            "Approve",
+            forms.NotedForm,
+            services.application_approve,
+            emails=True,
+            transition="approve",
+        ),
+        ReviewAction(
+            "waitlist",
+            "Waitlist",
+            forms.NotedForm,
+            services.application_waitlist,
+            emails=True,
+            transition="waitlist",
+        ),
+        ReviewAction(
+            "request_info",
+            "Request more information",
+            forms.RequestInfoForm,
+            services.application_request_info,
+            emails=True,
+            transition="request_info",
+        ),
+        ReviewAction(
+            "decline",
+            "Decline",
+            forms.DeclineForm,
+            services.application_decline,
+            emails=True,
+            transition="decline",
+        ),
+        ReviewAction(
+            "override_eligibility",
+            "Override eligibility",
+            forms.OverrideEligibilityForm,
+            services.application_override_eligibility,
+            emails=True,
+        ),
+    )
+}
+
+
+def _bulk_action(spec: ReviewAction):
+    """The list's action for ``spec``: it opens the review page for the
+    selected applications, which then posts back to the list, step by step."""
+
+    def action(modeladmin, request, queryset):
+        if "step" in request.POST:
+            ids = _posted_ids(request)
+        else:
+            ids = list(queryset.values_list("pk", flat=True)[: MAX_BATCH + 1])
+            if len(ids) > MAX_BATCH:
+                modeladmin.message_user(
+                    request,
+                    f"Select at most {MAX_BATCH} applications at a time; "
+                    "filter the list to narrow the selection.",
+                    messages.ERROR,
+                )
+                return None
+        url = request.get_full_path()
+        return modeladmin._review_page(
+            request, spec, ids, done_url=url, post_url=url, cancel_url=url, bulk=True
+        )
+
+    action.__name__ = f"review_{spec.name}"
+    return admin.action(description=f"{spec.label}…", permissions=["change"])(action)
+
+
+def _posted_ids(request) -> list[int]:
+    ids = []
+    for value in request.POST.getlist(ACTION_CHECKBOX_NAME):
+        if value.isdigit() and int(value) <= MAX_PK and int(value) not in ids:
+            ids.append(int(value))
+    return ids[:MAX_BATCH]
+
+
+def _criteria_of(ids) -> list[tuple[str, str]]:
+    """The criteria the rules evaluated for these applications, in order."""
+    labels: dict[str, str] = {}
+    for results in Application.objects.filter(pk__in=ids).values_list(
+        "eligibility", flat=True
+    ):
+        for result in results:
+            labels.setdefault(result["criterion"], result["label"])
+    return list(labels.items())
+
+
+def _report(request, spec: ReviewAction, outcomes) -> None:
+    done = [o for o in outcomes if not o.refusal]
+    skipped = [o for o in outcomes if o.refusal]
+    emails = sum(len(o.emails) for o in done)
+    if done:
+        messages.success(
+            request,
+            f"{spec.label}: done for {len(done)} application(s); "
+            f"{emails} email(s) to applicants queued.",
+        )
+    for outcome in skipped[:20]:
+        messages.warning(
+            request, f"Skipped {outcome.application.applicant}: {outcome.refusal}"
+        )
+    if len(skipped) > 20:
+        messages.warning(request, f"… and {len(skipped) - 20} more skipped.")
+    if not outcomes:
+        messages.warning(request, "None of the selected applications exists now.")
+
+
+def _definition_list(rows):
+    return format_html(
+        '<dl class="review-details">{}</dl>',
+        format_html_join("", "<dt>{}</dt><dd>{}</dd>", rows),
+    )
+
+
+# The queue's filters
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """Drafts are the applicant's own until submitted: the queue leaves them
+    out unless staff ask for them."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return Status.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in Status.values:
+            return queryset.filter(status=self.value())
+        if self.value() is None:
+            return queryset.exclude(status=Status.DRAFT)
+        return queryset.none()
+
+    def choices(self, changelist):
+        choices = list(super().choices(changelist))
+        choices[0]["display"] = "All but drafts"
+        return choices
+
+
+@cache
+def countries_in_sub_region() -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for code, _name in countries:
+        try:
+            grouped.setdefault(region_of(code).sub_region, []).append(code)
+        except KeyError:
+            continue
+    return grouped
+
+
+class RegionFilter(admin.SimpleListFilter):
+    """The UN M49 sub-region of the country of practice, as matching uses it."""
+
+    title = "region"
+    parameter_name = "region"
+
+    def lookups(self, request, model_admin):
+        return [(name, name) for name in sub_regions()]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            codes = countries_in_sub_region().get(self.value(), [])
+            return queryset.filter(practice_country__in=codes)
+        return queryset
+
+
+class EligibilityFilter(admin.SimpleListFilter):
+    title = "eligibility"
+    parameter_name = "eligibility"
+
+    def lookups(self, request, model_admin):
+        return [
+            *(
+                (outcome, label)
+                for outcome, label in eligibility.OUTCOME_LABELS.items()
+            ),
+            ("overridden", "Overridden by staff"),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "overridden":
+            return queryset.filter(
+                Exists(EligibilityOverride.objects.filter(application=OuterRef("pk")))
+            )
+        if self.value() in eligibility.OUTCOME_LABELS:
+            return queryset.filter(eligibility_outcome=self.value())
+        return queryset
+
+
+class NeedsMyReviewFilter(admin.SimpleListFilter):
+    """Assigned to me and waiting for me: not yet rated, or changed by the
+    applicant since staff asked for more information."""
+
+    title = "my work"
+    parameter_name = "mine"
+
+    def lookups(self, request, model_admin):
+        return [("review", "Needs my review"), ("assigned", "Assigned to me")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "review":
+            return queryset.filter(reviewer=request.user).filter(
+                Q(status=Status.RESUBMITTED)
+                | Q(status=Status.UNDER_REVIEW, rating__isnull=True)
+            )
+        if self.value() == "assigned":
+            return queryset.filter(reviewer=request.user)
+        return queryset
+
+
+# The record's history, read-only
 
 
 class ApplicationEventInline(admin.TabularInline):
     model = ApplicationEvent
     extra = 0
     can_delete = False
-    fields = ["at", "status", "description", "actor"]
+    fields = ["at", "status", "description", "note", "actor", "internal"]
     readonly_fields = fields
+    verbose_name = "status change"
+    verbose_name_plural = "timeline (who, when, note)"
 
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+@admin.register(DeclineReason)
+class DeclineReasonAdmin(admin.ModelAdmin):
+    list_display = ["title", "text", "is_active", "position"]
+    list_editable = ["is_active", "position"]
+    search_fields = ["title", "text"]
+
 
 @admin.register(Application)
-class ApplicationAdmin(admin.ModelAdmin):
-    list_display = ["applicant", "practice_country", "cycle", "status", "submitted_at"]
-    list_filter = ["cycle", "status", "practice_country"]
-    list_select_related = ["applicant", "cycle"]
-    search_fields = ["applicant__email", "applicant__full_name", "institution"]
+class ApplicationAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "applicant_column",
+        "country_column",
+        "cycle",
+        "status",
+        "eligibility_column",
+        "years_column",
+        "interests_column",
+        "submitted_at",
+        "reviewer",
+        "rating",
+    ]
+    list_filter = [
+        "cycle",
+        StatusFilter,
+        NeedsMyReviewFilter,
+        RegionFilter,
+        "practice_country",
+        EligibilityFilter,
+        "interests",
+        "reviewer",
+    ]
+    list_select_related = ["applicant", "cycle", "reviewer"]
+    search_fields = ["applicant__full_name", "applicant__email", "institution"]
+    search_help_text = "Search by name, email or institution."
+    ordering = ["-submitted_at", "-id"]
+    list_per_page = 100
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
     inlines = [ApplicationEventInline]
-    readonly_fields = ["eligibility_outcomes", "cv_link", "submitted_at", "created_at"]
-    exclude = ["eligibility", "cv"]
-    autocomplete_fields = ["applicant"]
+    change_list_template = "admin/applications/application/change_list.html"
+    change_form_template = "admin/applications/application/change_form.html"
+    fieldsets = [
+        (
+            "Applicant",
+            {"fields": ["applicant_details", "cycle", "status", "submitted_at"]},
+        ),
+        (
+            "Review",
+            {
+                "fields": [
+                    "review_details",
+                    "message_to_applicant",
+                    "staff_notes",
+                ]
+            },
+        ),
+        ("Eligibility", {"fields": ["eligibility_details"]}),
+        ("Answers", {"fields": ["answers", "statement_text", "cv_link"]}),
+    ]
+    readonly_fields = [
+        "applicant_details",
+        "cycle",
+        "status",
+        "submitted_at",
+        "review_details",
+        "message_to_applicant",
+        "eligibility_details",
+        "answers",
+        "statement_text",
+        "cv_link",
+    ]
+    actions = [_bulk_action(spec) for spec in REVIEW_ACTIONS.values()]
 
-    @admin.display(description="Eligibility")
-    def eligibility_outcomes(self, obj):
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("interests", "eligibility_overrides__by")
+        )
+
+    def has_add_permission(self, request):
+        return False  # applicants apply; staff review
+
+    # The queue's columns
+
+    @admin.display(description="Applicant", ordering="applicant__full_name")
+    def applicant_column(self, obj):
         return format_html(
-            "<ul>{}</ul>",
+            "{}<br><small>{}</small>",
+            obj.applicant.full_name or "—",
+            obj.applicant.email,
+        )
+
+    @admin.display(description="Country and region", ordering="practice_country")
+    def country_column(self, obj):
+        if not obj.practice_country:
+            return "—"
+        return format_html(
+            "{}<br><small>{}</small>", obj.practice_country.name, obj.sub_region
+        )
+
+    @admin.display(description="Eligibility", ordering="eligibility_outcome")
+    def eligibility_column(self, obj):
+        if not obj.eligibility_outcome:
+            return "—"
+        failed = ", ".join(r["label"] for r in obj.failed_criteria)
+        overridden = bool(obj.overrides())
+        return format_html(
+            "<strong>{}</strong>{}{}",
+            obj.get_eligibility_outcome_display(),
+            format_html("<br><small>{}</small>", failed) if failed else "",
+            format_html("<br><small>{}</small>", "✎ overridden by staff")
+            if overridden
+            else "",
+        )
+
+    @admin.display(
+        description="Years since training", ordering="-training_completed_year"
+    )
+    def years_column(self, obj):
+        if obj.still_in_training:
+            return "In training"
+        return "—" if obj.years_since_training is None else obj.years_since_training
+
+    @admin.display(description="Interests")
+    def interests_column(self, obj):
+        return ", ".join(interest.name for interest in obj.interests.all()) or "—"
+
+    # The record's sections
+
+    @admin.display(description="Applicant")
+    def applicant_details(self, obj):
+        user = obj.applicant
+        region = f" ({obj.sub_region})" if obj.sub_region else ""
+        rows = [
+            ("Name", user.full_name or "—"),
+            ("Email", user.email),
+            ("Practises in", f"{obj.practice_country.name or '—'}{region}"),
+            ("Trained in", obj.training_country.name or "—"),
+            ("Institution", obj.institution or "—"),
+            ("Position", obj.position or "—"),
+            ("Time zone", obj.time_zone or user.time_zone),
+        ]
+        return _definition_list(rows)
+
+    @admin.display(description="Review")
+    def review_details(self, obj):
+        rating = "—"
+        if obj.rating:
+            rating = f"{obj.rating} of 5 by {obj.rated_by or 'unknown'}, " + (
+                timezone.localtime(obj.rated_at).strftime("%d %b %Y %H:%M")
+            )
+        rows = [
+            ("Reviewer", str(obj.reviewer) if obj.reviewer else "Nobody yet"),
+            ("Rating", rating),
+            ("Rating comment", obj.rating_comment or "—"),
+            ("Decline reason", str(obj.decline_reason or "—")),
+        ]
+        return _definition_list(rows)
+
+    @admin.display(description="Each criterion")
+    def eligibility_details(self, obj):
+        if not obj.eligibility:
+            return "Not evaluated yet: the application was never submitted."
+        rows = []
+        for result in obj.effective_eligibility:
+            override = result["override"]
+            who = ""
+            if override:
+                who = format_html(
+                    "<br><strong>Overridden</strong> by {} on {} (the rule said "
+                    "“{}”): {}",
+                    override.by or "unknown",
+                    timezone.localtime(override.at).strftime("%d %b %Y %H:%M"),
+                    eligibility.OUTCOME_LABELS[result["rule_outcome"]],
+                    override.note,
+                )
+            rows.append(
+                (
+                    result["label"],
+                    eligibility.OUTCOME_LABELS[result["outcome"]],
+                    result["reason"],
+                    who,
+                )
+            )
+        return format_html(
+            "<p><strong>Overall: {}</strong></p><table><thead><tr><th>Criterion"
+            "</th><th>Outcome</th><th>Reason</th></tr></thead><tbody>{}</tbody>"
+            "</table>",
+            obj.get_eligibility_outcome_display() or "—",
             format_html_join(
                 "",
-                "<li><strong>{}</strong> ({}): {}</li>",
-                ((r["label"], r["outcome"], r["reason"]) for r in obj.eligibility),
+                "<tr><td>{}</td><td><strong>{}</strong></td><td>{}{}</td></tr>",
+                rows,
             ),
+        )
+
+    @admin.display(description="Answers")
+    def answers(self, obj):
+        if obj.still_in_training:
+            training = "Still in training"
+        elif obj.training_completed_year:
+            training = (
+                f"Completed in {obj.training_completed_year} "
+                f"({obj.years_since_training} years ago)"
+            )
+        else:
+            training = "—"
+        ways = dict(MeetingWay.choices)
+        idea = {True: "Yes", False: "No", None: "—"}[obj.prior_idea_award]
+        rows = [
+            ("Membership", obj.get_membership_type_display() or "—"),
+            (
+                "Membership application sent",
+                "Yes" if obj.membership_application_submitted else "No",
+            ),
+            ("Oncology training", training),
+            ("Written English", obj.get_english_writing_display() or "—"),
+            ("Spoken English", obj.get_english_speaking_display() or "—"),
+            ("Hours a month", obj.monthly_hours if obj.monthly_hours else "—"),
+            ("Ways to meet", ", ".join(ways.get(w, w) for w in obj.meeting_ways)),
+            ("Interests", ", ".join(i.name for i in obj.interests.all()) or "—"),
+            ("Career goals", ", ".join(g.name for g in obj.career_goals.all()) or "—"),
+            ("Past IDEA or IDEA-PC award", idea),
+        ]
+        return _definition_list(rows)
+
+    @admin.display(description="Why they want a mentor")
+    def statement_text(self, obj):
+        return format_html(
+            '<div style="white-space: pre-wrap; max-width: 60em">{}</div>',
+            obj.statement or "—",
         )
 
     @admin.display(description="CV")
@@ -45,3 +562,158 @@ class ApplicationAdmin(admin.ModelAdmin):
             return "No CV"
         url = reverse("applications:cv", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, obj.cv_filename)
+
+    def save_model(self, request, obj, form, change):
+        # Only the staff notes are editable here; decisions have their pages.
+        services.application_save_staff_notes(
+            application_id=obj.pk,
+            actor=request.user,
+            notes=form.cleaned_data["staff_notes"],
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        application = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if application is not None and self.has_change_permission(request, application):
+            extra_context["review_actions"] = [
+                action
+                for action in REVIEW_ACTIONS.values()
+                if action.available_for(application)
+            ]
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    # History is a record: it is read, never reverted, since a revert would
+    # step around the state machine.
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    # Extra pages: one application's review action, and the CSV export
+
+    def get_urls(self):
+        return [
+            path(
+                "export/",
+                self.admin_site.admin_view(self.export_view),
+                name="applications_application_export",
+            ),
+            path(
+                "<path:object_id>/review/<str:action>/",
+                self.admin_site.admin_view(self.review_view),
+                name="applications_application_review",
+            ),
+            *super().get_urls(),
+        ]
+
+    def export_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            return HttpResponseRedirect(
+                reverse("admin:applications_application_changelist")
+            )
+        queryset = changelist.get_queryset(request)
+        response = StreamingHttpResponse(
+            export.csv_lines(queryset), content_type="text/csv; charset=utf-8"
+        )
+        stamp = timezone.now().strftime("%Y-%m-%d-%H%M")
+        response["Content-Disposition"] = (
+            f'attachment; filename="applications-{stamp}.csv"'
+        )
+        return response
+
+    def review_view(self, request, object_id, action):
+        spec = REVIEW_ACTIONS.get(action)
+        application = self.get_object(request, object_id)
+        if spec is None or application is None:
+            raise Http404("No such application or action.")
+        if not self.has_change_permission(request, application):
+            raise PermissionDenied
+        change_url = reverse(
+            "admin:applications_application_change", args=[application.pk]
+        )
+        return self._review_page(
+            request,
+            spec,
+            [application.pk],
+            done_url=change_url,
+            post_url=request.path,
+            cancel_url=change_url,
+        )
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        # Deleting applications in bulk would lose their history; decline them.
+        actions.pop("delete_selected", None)
+        return actions
+
+    def _review_page(
+        self, request, spec, ids, *, done_url, post_url, cancel_url, bulk=False
+    ):
+        """The form, then the dry run, then the real thing; the same steps for
+        one application and for many."""
+        step = request.POST.get("step", "") if request.method == "POST" else ""
+        batch = request.POST.get("batch", "")
+        if not BATCH_TOKEN.match(batch):
+            batch = uuid.uuid4().hex
+        criteria = _criteria_of(ids) if spec.name == "override_eligibility" else ()
+        form_class = spec.form
+        if step in ("preview", "confirm", "edit"):
+            form = form_class(request.POST, criteria=criteria)
+        else:
+            form = form_class(criteria=criteria)
+            # A form with nothing required goes straight to the preview.
+            if form_class(data={}, criteria=criteria).is_valid():
+                step = "preview"
+                form = form_class(data={}, criteria=criteria)
+
+        def act(application_id):
+            arguments = dict(form.cleaned_data)
+            if spec.emails:
+                arguments["request_key"] = batch
+            return spec.service(
+                application_id=application_id, actor=request.user, **arguments
+            )
+
+        show = "form"
+        outcomes = []
+        if step in ("preview", "confirm") and form.is_valid():
+            outcomes = services.applications_act(
+                application_ids=ids, act=act, dry_run=step == "preview"
+            )
+            if step == "confirm":
+                _report(request, spec, outcomes)
+                return HttpResponseRedirect(done_url)
+            show = "preview"
+        changing = [o for o in outcomes if not o.refusal]
+        example = next((o.emails[0] for o in changing if o.emails), None)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"{spec.label}: {len(ids)} application(s)",
+            "spec": spec,
+            "form": form,
+            "show": show,
+            "ids": ids,
+            "batch": batch,
+            "post_url": post_url,
+            "cancel_url": cancel_url,
+            "bulk": bulk,
+            "selected_name": ACTION_CHECKBOX_NAME,
+            "action_name": f"review_{spec.name}",
+            "changing": changing,
+            "skipped": [o for o in outcomes if o.refusal],
+            "email_count": sum(len(o.emails) for o in changing),
+            "example": example,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(
+            request, "admin/applications/application/review.html", context
+        )

@@ -4,10 +4,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.forms import TimeZoneField
-from accounts.models import Interest, MembershipType
+from accounts.models import Interest, MembershipType, User
 
 from .cv import validate_cv
-from .models import Application, Fluency, MeetingWay
+from .models import Application, DeclineReason, Fluency, MeetingWay
 
 # The largest primary key the database can hold; anything larger is not a choice.
 MAX_PK = 2**63 - 1
@@ -246,3 +246,138 @@ class ApplicationForm(EligibilityForm, forms.ModelForm):
 
     def clean_statement(self):
         return self.cleaned_data["statement"].strip()
+
+
+# Staff review: one form per action of the review pages in admin.
+
+NOTE_MAX = 2000
+MESSAGE_MAX = 4000
+
+
+class BoundedChoiceField(forms.ModelChoiceField):
+    """Refuses ids the database cannot hold with the field's own message."""
+
+    def to_python(self, value):
+        text = str(value or "")
+        if text and (not text.isdigit() or int(text) > MAX_PK):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
+class ReviewForm(forms.Form):
+    """What a review action needs besides the applications it acts on; its
+    cleaned data are the service's keyword arguments."""
+
+    def __init__(self, *args, criteria=(), **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+class NotedForm(ReviewForm):
+    note = forms.CharField(
+        label="Note for staff",
+        required=False,
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Optional. Kept in the application's history; the applicant "
+        "never sees it.",
+    )
+
+
+class AssignReviewerForm(NotedForm):
+    reviewer = BoundedChoiceField(
+        label="Reviewer",
+        queryset=User.objects.filter(is_staff=True, is_active=True).order_by(
+            "full_name", "email"
+        ),
+        required=False,
+        empty_label="Nobody (remove the reviewer)",
+    )
+    field_order = ["reviewer", "note"]
+
+
+class RateForm(ReviewForm):
+    rating = forms.TypedChoiceField(
+        label="Rating",
+        choices=[(n, f"{n} of 5") for n in range(1, 6)],
+        coerce=int,
+        widget=forms.RadioSelect,
+        help_text="1 is weakest, 5 strongest.",
+        error_messages={"required": "Choose a rating from 1 to 5."},
+    )
+    comment = forms.CharField(
+        label="Comment",
+        required=False,
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Private to staff.",
+    )
+
+
+class DeclineForm(NotedForm):
+    reason = BoundedChoiceField(
+        label="Reason",
+        queryset=DeclineReason.objects.filter(is_active=True),
+        required=False,
+        empty_label="Choose a reason",
+        help_text="Its text is sent to the applicant. Staff edit the list "
+        "under “Decline reasons”.",
+    )
+    message = forms.CharField(
+        label="Words for the applicant",
+        required=False,
+        max_length=MESSAGE_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Sent after the reason's text; use it alone if no reason fits.",
+    )
+    field_order = ["reason", "message", "note"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            not self.errors
+            and not cleaned.get("reason")
+            and not cleaned.get("message", "").strip()
+        ):
+            self.add_error(
+                "reason", "Choose a reason, or write one for the applicant below."
+            )
+        return cleaned
+
+
+class RequestInfoForm(NotedForm):
+    question = forms.CharField(
+        label="Question for the applicant",
+        max_length=MESSAGE_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Emailed to the applicant and shown on their application page.",
+        error_messages={"required": "Write the question the applicant should answer."},
+    )
+    field_order = ["question", "note"]
+
+
+class OverrideEligibilityForm(ReviewForm):
+    criterion = forms.ChoiceField(
+        label="Criterion",
+        error_messages={"required": "Choose the criterion to override."},
+    )
+    outcome = forms.ChoiceField(
+        label="Staff's outcome",
+        choices=[("pass", "Meets the criterion"), ("fail", "Does not meet it")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose whether the criterion is met."},
+    )
+    note = forms.CharField(
+        label="Why",
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required. Shown on the record to staff; never to the applicant.",
+        error_messages={
+            "required": "Write a note that says why you override the rule."
+        },
+    )
+
+    def __init__(self, *args, criteria=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["criterion"].choices = [("", "Choose a criterion"), *criteria]

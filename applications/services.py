@@ -1,4 +1,7 @@
 import zoneinfo
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 from django.conf import settings
 from django.db import transaction
@@ -7,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from mentorship.models import Cycle
+from mentorship.models import Cycle, OutboundEmail
 from mentorship.services import absolute_url, email_render_and_queue
 
 from . import eligibility, states
@@ -449,8 +452,15 @@ def application_rate(
     _refuse_unless_reviewable(application)
     if not 1 <= rating <= 5:
         raise ApplicationError("A rating is a whole number from 1 to 5.")
+    comment = comment.strip()
+    if (application.rating, application.rating_comment, application.rated_by_id) == (
+        rating,
+        comment,
+        actor.pk,
+    ):
+        return application  # the same rating again: nothing new to record
     application.rating = rating
-    application.rating_comment = comment.strip()
+    application.rating_comment = comment
     application.rated_by = actor
     application.rated_at = timezone.now()
     description = f"Rated {rating} of 5"
@@ -497,6 +507,7 @@ def application_approve(
     *, application_id: int, actor: User, note: str = "", request_key: str = ""
 ) -> Application:
     application = _lock(application_id)
+    _check("approve", application)
     refusal = approval_refusal(application)
     if refusal:
         raise ApplicationError(refusal)
@@ -684,3 +695,72 @@ def application_save_staff_notes(
         application.staff_notes = notes
         _save(application, actor=actor, reason="Staff notes", fields=["staff_notes"])
     return application
+
+
+# Acting on many applications at once, with a dry run first.
+
+
+@dataclass
+class Outcome:
+    """What an action did, or would do, to one application."""
+
+    application: Application
+    before: str
+    after: str = ""
+    emails: list[OutboundEmail] = dataclass_field(default_factory=list)
+    refusal: str = ""
+
+    @property
+    def before_label(self) -> str:
+        return states.label_of(self.before)
+
+    @property
+    def after_label(self) -> str:
+        return states.label_of(self.after) if self.after else ""
+
+
+class _DryRun(Exception):
+    """Raised to roll back an action that was only previewed."""
+
+
+def applications_act(
+    *,
+    application_ids: Iterable[int],
+    act: Callable[[int], Application],
+    dry_run: bool,
+) -> list[Outcome]:
+    """Run ``act`` on each application, each in its own transaction, and say
+    what happened: the new status and the emails queued, or why it was refused.
+
+    A dry run really runs each action, so it reports exactly what confirming
+    would do, then rolls it back: nothing is changed and nothing is sent.
+    """
+    applications = (
+        Application.objects.filter(pk__in=list(application_ids))
+        .select_related("applicant", "cycle")
+        .order_by("applicant__full_name", "applicant__email", "pk")
+    )
+    outcomes = []
+    for application in applications:
+        outcome = Outcome(application=application, before=application.status)
+        last_email = OutboundEmail.objects.order_by("-pk").values_list("pk", flat=True)
+        since = last_email.first() or 0
+        try:
+            with transaction.atomic():
+                outcome.after = act(application.pk).status
+                outcome.emails = list(
+                    OutboundEmail.objects.filter(
+                        pk__gt=since,
+                        idempotency_key__startswith=f"application:{application.pk}:",
+                    ).order_by("pk")
+                )
+                if dry_run:
+                    raise _DryRun
+        except _DryRun:
+            pass
+        except ApplicationError as refused:
+            outcome.after = ""
+            outcome.emails = []
+            outcome.refusal = str(refused)
+        outcomes.append(outcome)
+    return outcomes

@@ -71,17 +71,36 @@ def apply(request):
     )
 
 
+# Storing a CV does not change these applications' status, so a valid CV is
+# kept even when other answers on the form need correcting.
+KEEPS_CV_ON_ERROR = (Application.Status.DRAFT, Application.Status.INFO_REQUESTED)
+
+
+def _application_to_edit(user) -> Application | None:
+    """The application the form edits: the one staff asked to change, if any
+    (whether or not applications are open), else this cycle's."""
+    applications = Application.objects.filter(applicant=user).select_related("cycle")
+    asked = (
+        applications.filter(status=Application.Status.INFO_REQUESTED)
+        .order_by("-created_at")
+        .first()
+    )
+    if asked is not None:
+        return asked
+    open_cycle = cycle_status().open_cycle
+    return applications.filter(cycle=open_cycle).first() if open_cycle else None
+
+
+def _saved_message(application: Application) -> str:
+    if application.status == Application.Status.INFO_REQUESTED:
+        return "Your changes are saved. Send them to staff when you are ready."
+    return "Your draft is saved. Submit it before the deadline."
+
+
 @never_cache
 @login_required
 def application_form(request):
-    status = cycle_status()
-    application = (
-        Application.objects.filter(applicant=request.user, cycle=status.open_cycle)
-        .select_related("cycle")
-        .first()
-        if status.open_cycle
-        else None
-    )
+    application = _application_to_edit(request.user)
     if application is None:
         messages.info(request, "Start an application while applications are open.")
         return redirect("applications:apply")
@@ -101,7 +120,7 @@ def application_form(request):
         valid = form.is_valid()
         upload = form.cleaned_data.get("cv") if "cv" not in form.errors else None
         if not valid:
-            if upload and application.status == Application.Status.DRAFT:
+            if upload and application.status in KEEPS_CV_ON_ERROR:
                 # Keep the chosen CV, so it need not be chosen again.
                 services.application_attach_cv(
                     application_id=application.pk, actor=request.user, cv=upload
@@ -126,7 +145,11 @@ def application_form(request):
                 answers=answers,
                 cv=upload or None,
             )
-            if submitting:
+            if submitting and application.status == Application.Status.INFO_REQUESTED:
+                application = services.application_resubmit(
+                    application_id=application.pk, actor=request.user
+                )
+            elif submitting:
                 application = services.application_submit(
                     application_id=application.pk, actor=request.user
                 )
@@ -134,11 +157,11 @@ def application_form(request):
             messages.error(request, str(error))
             return redirect("applications:detail", pk=application.pk)
         if not submitting:
-            messages.success(
-                request, "Your draft is saved. Submit it before the deadline."
-            )
+            messages.success(request, _saved_message(application))
             return redirect("applications:form")
-        if application.status == Application.Status.INELIGIBLE:
+        if application.status == Application.Status.RESUBMITTED:
+            messages.success(request, "Your changes are sent to staff. Thank you!")
+        elif application.status == Application.Status.INELIGIBLE:
             messages.warning(request, "Your application does not meet every criterion.")
         else:
             messages.success(request, "Your application is submitted. Thank you!")
@@ -171,7 +194,8 @@ def application_detail(request, pk):
         "applications/detail.html",
         {
             "application": application,
-            "events": application.events.select_related("actor"),
+            "events": application.events.filter(internal=False),
+            "eligibility": application.effective_eligibility,
         },
     )
 

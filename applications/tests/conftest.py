@@ -56,3 +56,51 @@ def complete_answers(db):
         "prior_idea_award": "no",
         "consent": "on",
     }
+
+
+def make_submitted(user, cycle, **answers):
+    """A complete application by ``user``, submitted through the service (so
+    the rules ran); ``answers`` change the defaults, e.g. to make it fail."""
+    from django.core.files.base import ContentFile
+
+    from applications import services
+    from applications.models import Application
+
+    fields = {
+        "membership_type": "in_training",
+        "training_completed_year": 2021,
+        "practice_country": user.country or "NG",
+        "training_country": "GB",
+        "institution": "Teaching Hospital",
+        "position": "Consultant oncologist",
+        "english_writing": "fluent",
+        "english_speaking": "fluent",
+        "monthly_hours": 4,
+        "meeting_ways": ["video"],
+        "time_zone": user.time_zone,
+        "statement": "I want guidance on building a research program.",
+        "prior_idea_award": False,
+        "consent": True,
+        **answers,
+    }
+    application = Application(applicant=user, cycle=cycle, **fields)
+    application.cv_filename = "cv.pdf"
+    application.cv.save("cv.pdf", ContentFile(PDF_BYTES), save=False)
+    application.save()
+    application.interests.set(Interest.objects.filter(kind=Interest.Kind.AREA)[:2])
+    application.career_goals.set(Interest.objects.filter(kind=Interest.Kind.GOAL)[:1])
+    return services.application_submit(application_id=application.pk, actor=user)
+
+
+@pytest.fixture
+def submitted(mentee, open_cycle):
+    return make_submitted(mentee, open_cycle)
+
+
+@pytest.fixture
+def under_review(submitted, staff):
+    from applications import services
+
+    return services.application_assign_reviewer(
+        application_id=submitted.pk, actor=staff, reviewer=staff
+    )
