@@ -14,7 +14,8 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OrderBy, OuterRef, Q
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -341,7 +342,7 @@ class ApplicationAdmin(SimpleHistoryAdmin):
         "interests_column",
         "submitted_at",
         "reviewer",
-        "rating",
+        "rating_column",
     ]
     list_filter = [
         "cycle",
@@ -438,13 +439,23 @@ class ApplicationAdmin(SimpleHistoryAdmin):
             else "",
         )
 
+    # Fewest years first; those still in training have none at all. Nulls are
+    # placed explicitly, since databases disagree on where they go.
     @admin.display(
-        description="Years since training", ordering="-training_completed_year"
+        description="Years since training",
+        ordering=OrderBy(
+            F("training_completed_year"), descending=True, nulls_first=True
+        ),
     )
     def years_column(self, obj):
         if obj.still_in_training:
             return "In training"
         return "—" if obj.years_since_training is None else obj.years_since_training
+
+    # Unrated sorts as 0, below every rating, on every database.
+    @admin.display(description="Rating", ordering=Coalesce("rating", 0))
+    def rating_column(self, obj):
+        return obj.rating or "—"
 
     @admin.display(description="Interests")
     def interests_column(self, obj):

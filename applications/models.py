@@ -209,7 +209,6 @@ class Application(models.Model):
             models.Index(
                 fields=["-submitted_at", "-id"], name="application_submitted_idx"
             ),
-            models.Index(fields=["rating"], name="application_rating_idx"),
         ]
 
     def __str__(self):

@@ -1,0 +1,406 @@
+"""The review queue and the decision pages in admin, as staff use them."""
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from accounts.models import Interest
+from applications import services
+from applications.models import Application, DeclineReason
+from conftest import make_user
+from mentorship.models import OutboundEmail
+
+from .conftest import make_submitted
+
+LIST = reverse("admin:applications_application_changelist")
+
+
+def change_url(application):
+    return reverse("admin:applications_application_change", args=[application.pk])
+
+
+def review_url(application, action):
+    return reverse(
+        "admin:applications_application_review", args=[application.pk, action]
+    )
+
+
+@pytest.fixture
+def queue(open_cycle, staff):
+    """Four applicants under review, one still submitted, one not eligible."""
+    people = [
+        ("ana@example.com", "Ana Souza", "BR", {}),
+        ("kwame@example.com", "Kwame Mensah", "GH", {}),
+        (
+            "lin@example.com",
+            "Lin Wei",
+            "CN",
+            {"still_in_training": True, "training_completed_year": None},
+        ),
+        ("priya@example.com", "Priya Raman", "IN", {"training_completed_year": 2018}),
+    ]
+    reviewing = []
+    for email, name, country, answers in people:
+        user = make_user(email, full_name=name, country=country)
+        application = make_submitted(user, open_cycle, **answers)
+        reviewing.append(
+            services.application_assign_reviewer(
+                application_id=application.pk, actor=staff, reviewer=staff
+            )
+        )
+    waiting = make_submitted(
+        make_user("omar@example.com", full_name="Omar Haddad", country="JO"),
+        open_cycle,
+    )
+    ineligible = make_submitted(
+        make_user("emily@example.com", full_name="Emily Carter", country="US"),
+        open_cycle,
+    )
+    return {"reviewing": reviewing, "waiting": waiting, "ineligible": ineligible}
+
+
+def bulk(client, action, applications, **data):
+    return client.post(
+        LIST,
+        {
+            "action": f"review_{action}",
+            "_selected_action": [a.pk for a in applications],
+            **data,
+        },
+    )
+
+
+# Who may see it
+
+
+@pytest.mark.parametrize("who", ["anonymous", "mentee", "stranger"])
+def test_no_one_but_staff_reaches_any_review_page(client, who, request, submitted):
+    if who != "anonymous":
+        client.force_login(request.getfixturevalue(who))
+    urls = [
+        LIST,
+        change_url(submitted),
+        review_url(submitted, "approve"),
+        reverse("admin:applications_application_export"),
+        reverse("admin:applications_application_history", args=[submitted.pk]),
+        reverse("admin:applications_declinereason_changelist"),
+    ]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response.url.startswith(reverse("admin:login")), url
+    response = bulk(client, "approve", [submitted], step="confirm", batch="a" * 32)
+    assert response.status_code == 302
+    assert Application.objects.get().status == "submitted"
+
+
+# Bulk decisions
+
+
+def test_a_bulk_decision_previews_then_sends_one_email_each_once_confirmed(
+    client, staff, queue, django_capture_on_commit_callbacks
+):
+    client.force_login(staff)
+    mail.outbox.clear()
+    selected = [*queue["reviewing"], queue["waiting"]]
+    with django_capture_on_commit_callbacks(execute=True):
+        page = bulk(client, "approve", selected, index="0")
+    # The first page is the dry run: every recipient, the skipped, an example.
+    assert page.status_code == 200
+    html = page.content.decode()
+    for application in queue["reviewing"]:
+        assert application.applicant.email in html
+    assert "Will change: 4 application(s), 4 email(s)" in html
+    assert "Skipped: 1 application(s)" in html
+    assert "only when the application is under review or waitlisted" in html
+    assert "Your application to the Virtual Mentors Program is approved" in html
+    assert "Example email" in html
+    # ... and it changed nothing, and sent nothing.
+    assert not Application.objects.filter(status="approved").exists()
+    assert not OutboundEmail.objects.filter(event="application.approve").exists()
+    assert mail.outbox == []
+
+    batch = page.context["batch"]
+    with django_capture_on_commit_callbacks(execute=True):
+        done = bulk(client, "approve", selected, step="confirm", batch=batch)
+    assert done.status_code == 302
+    assert Application.objects.filter(status="approved").count() == 4
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        a.applicant.email for a in queue["reviewing"]
+    )
+    assert Application.objects.get(pk=queue["waiting"].pk).status == "submitted"
+
+    # Confirming again (a double click, a reload) sends nothing more.
+    with django_capture_on_commit_callbacks(execute=True):
+        bulk(client, "approve", selected, step="confirm", batch=batch)
+    assert len(mail.outbox) == 4
+    assert OutboundEmail.objects.filter(event="application.approve").count() == 4
+
+
+def test_a_bulk_decline_checks_its_form_and_keeps_what_was_typed(
+    client, staff, queue, django_capture_on_commit_callbacks
+):
+    client.force_login(staff)
+    selected = queue["reviewing"][:2]
+    form = bulk(client, "decline", selected, index="0")
+    assert form.context["show"] == "form"
+    missing = bulk(client, "decline", selected, step="preview", batch="c" * 32)
+    assert "Choose a reason" in str(missing.context["form"].errors["reason"])
+    wrong = bulk(
+        client,
+        "decline",
+        selected,
+        step="preview",
+        reason="9" * 30,
+        message="We hope to see you next year.",
+    )
+    assert "reason" in wrong.context["form"].errors
+    assert "We hope to see you next year." in wrong.content.decode()
+
+    reason = DeclineReason.objects.get(title="No suitable mentor")
+    preview = bulk(
+        client,
+        "decline",
+        selected,
+        step="preview",
+        batch="c" * 32,
+        reason=reason.pk,
+        message="We hope to see you next year.",
+    )
+    html = preview.content.decode()
+    assert "Will change: 2 application(s), 2 email(s)" in html
+    assert "We hope to see you next year." in html  # in the example email
+    assert not Application.objects.filter(status="declined").exists()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        bulk(
+            client,
+            "decline",
+            selected,
+            step="confirm",
+            batch="c" * 32,
+            reason=reason.pk,
+            message="We hope to see you next year.",
+        )
+    assert Application.objects.filter(status="declined").count() == 2
+    assert len(mail.outbox) == 2
+    assert all(reason.text in m.body for m in mail.outbox)
+
+
+def test_bulk_assign_and_rate_send_nothing(client, staff, queue):
+    client.force_login(staff)
+    colleague = make_user("colleague@example.com", full_name="Cara Colleague")
+    colleague.is_staff = True
+    colleague.save()
+    selected = [queue["waiting"], queue["reviewing"][0]]
+    bulk(
+        client,
+        "assign_reviewer",
+        selected,
+        step="confirm",
+        batch="d" * 32,
+        reviewer=colleague.pk,
+    )
+    assert set(
+        Application.objects.filter(pk__in=[a.pk for a in selected]).values_list(
+            "reviewer", "status"
+        )
+    ) == {(colleague.pk, "under_review")}
+    not_staff = bulk(
+        client,
+        "assign_reviewer",
+        selected,
+        step="preview",
+        reviewer=queue["waiting"].applicant.pk,
+    )
+    assert "reviewer" in not_staff.context["form"].errors
+    bulk(client, "rate", selected, step="confirm", batch="e" * 32, rating="5")
+    assert set(
+        Application.objects.filter(pk__in=[a.pk for a in selected]).values_list(
+            "rating", flat=True
+        )
+    ) == {5}
+    assert not OutboundEmail.objects.exclude(
+        event__in=["application.submitted", "application.ineligible"]
+    ).exists()
+
+
+def test_an_override_without_a_note_is_refused_at_the_field(client, staff, queue):
+    client.force_login(staff)
+    application = queue["ineligible"]
+    response = client.post(
+        review_url(application, "override_eligibility"),
+        {"step": "preview", "criterion": "country_of_practice", "outcome": "pass"},
+    )
+    assert response.status_code == 200
+    assert "Write a note" in str(response.context["form"].errors["note"])
+    assert not application.eligibility_overrides.exists()
+
+
+def test_one_application_s_review_from_its_page(
+    client, staff, queue, django_capture_on_commit_callbacks
+):
+    client.force_login(staff)
+    application = queue["ineligible"]
+    page = client.get(change_url(application)).content.decode()
+    assert review_url(application, "override_eligibility") in page
+    assert review_url(application, "approve") not in page  # not possible now
+
+    data = {
+        "criterion": "country_of_practice",
+        "outcome": "pass",
+        "note": "Moved to Canada in May; documents seen.",
+        "batch": "f" * 32,
+    }
+    preview = client.post(
+        review_url(application, "override_eligibility"), {**data, "step": "preview"}
+    )
+    html = preview.content.decode()
+    assert "Not eligible → Under review" in html
+    assert "is under review" in html  # the example email
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(
+            review_url(application, "override_eligibility"),
+            {**data, "step": "confirm"},
+        )
+    assert done.url == change_url(application)
+    application.refresh_from_db()
+    assert application.status == "under_review"
+    assert len(mail.outbox) == 1
+    record = client.get(change_url(application)).content.decode()
+    assert "Moved to Canada in May; documents seen." in record
+    assert "Overridden" in record
+    listing = client.get(LIST, {"q": "emily"}).content.decode()
+    assert "overridden by staff" in listing
+
+
+def test_a_refused_single_action_says_why(client, staff, queue):
+    client.force_login(staff)
+    application = queue["waiting"]
+    preview = client.get(review_url(application, "approve"))
+    assert "Skipped: 1 application(s)" in preview.content.decode()
+    assert "only when the application is under review" in preview.content.decode()
+    client.post(
+        review_url(application, "approve"), {"step": "confirm", "batch": "a" * 32}
+    )
+    messages = [str(m) for m in client.get(change_url(application)).context["messages"]]
+    assert any("not possible" in m for m in messages)
+    assert Application.objects.get(pk=application.pk).status == "submitted"
+    assert client.get(review_url(application, "no_such_action")).status_code == 404
+
+
+# The queue and the record
+
+
+def test_the_queue_shows_what_staff_decide_on(client, staff, queue):
+    client.force_login(staff)
+    html = client.get(LIST).content.decode()
+    for text in (
+        "Ana Souza",
+        "ana@example.com",
+        "Brazil",
+        "Latin America and the Caribbean",
+        "Northern America",
+        "Needs review",
+        "Fails",
+        "Country of practice",  # the failed criterion is named
+        "Sam Staff",
+        "All but drafts",
+    ):
+        assert text in html, text
+
+
+def test_the_queue_filters(client, staff, queue, mentee, open_cycle):
+    client.force_login(staff)
+    services.application_start(user=mentee, cycle=open_cycle)  # a draft
+
+    def names(**params):
+        response = client.get(LIST, params)
+        assert response.status_code == 200
+        return {a.applicant.full_name for a in response.context["cl"].result_list}
+
+    assert "Amara Okafor" not in names()
+    assert names(status="draft") == {"Amara Okafor"}
+    assert names(region="Sub-Saharan Africa") == {"Kwame Mensah"}
+    assert names(practice_country="CN") == {"Lin Wei"}
+    assert names(eligibility="fail") == {"Emily Carter"}
+    assert names(mine="review") == {
+        "Ana Souza",
+        "Kwame Mensah",
+        "Lin Wei",
+        "Priya Raman",
+    }
+    services.application_rate(
+        application_id=queue["reviewing"][0].pk, actor=staff, rating=3
+    )
+    assert "Ana Souza" not in names(mine="review")
+    assert names(reviewer__id__exact=staff.pk) == names(mine="assigned")
+    interest = Interest.objects.filter(kind=Interest.Kind.AREA).first()
+    assert len(names(interests__id__exact=interest.pk)) == 6
+    assert names(cycle__id__exact=open_cycle.pk) == names()
+    assert names(q="kwame@example") == {"Kwame Mensah"}
+    assert names(q="teaching hospital") == names()
+    # Sorted by rating, highest first: the rated one leads.
+    column = client.get(LIST).context["cl"].list_display.index("rating_column")
+    by_rating = client.get(LIST, {"o": f"-{column}"}).context["cl"].result_list
+    assert by_rating[0].applicant.full_name == "Ana Souza"
+    column = client.get(LIST).context["cl"].list_display.index("years_column")
+    most = client.get(LIST, {"o": f"-{column}"}).context["cl"].result_list
+    fewest = client.get(LIST, {"o": f"{column}"}).context["cl"].result_list
+    assert most[0].applicant.full_name == "Priya Raman"
+    assert most[len(most) - 1].applicant.full_name == "Lin Wei"
+    assert fewest[0].applicant.full_name == "Lin Wei"
+
+
+def test_the_record_reads_as_a_whole(client, staff, under_review):
+    client.force_login(staff)
+    services.application_rate(
+        application_id=under_review.pk, actor=staff, rating=4, comment="Clear goals"
+    )
+    html = client.get(change_url(under_review)).content.decode()
+    for text in (
+        "Amara Okafor",
+        "Nigeria",
+        "Teaching Hospital",
+        "I want guidance on building a research program.",
+        "Years since training",
+        "You completed training in 2021",
+        "Staff read your CV",
+        reverse("applications:cv", args=[under_review.pk]),
+        "Reviewer: Sam Staff",
+        "Rated 4 of 5",
+        "Clear goals",
+        "staff_notes",
+    ):
+        assert text in html, text
+
+
+def test_staff_notes_are_saved_from_the_record_and_history_is_read_only(
+    client, staff, under_review
+):
+    client.force_login(staff)
+    page = client.get(change_url(under_review))
+    data = {
+        "staff_notes": "Call her about the June start.",
+        "events-TOTAL_FORMS": "0",
+        "events-INITIAL_FORMS": "0",
+    }
+    response = client.post(change_url(under_review), data)
+    assert response.status_code == 302, page
+    under_review.refresh_from_db()
+    assert under_review.staff_notes == "Call her about the June start."
+    assert under_review.status == "under_review"
+
+    history = client.get(
+        reverse("admin:applications_application_history", args=[under_review.pk])
+    )
+    assert history.status_code == 200
+    assert "Staff notes" in history.content.decode()
+    version = under_review.history.last()
+    revert_url = reverse(
+        "admin:applications_application_simple_history",
+        args=[under_review.pk, version.history_id],
+    )
+    assert client.get(revert_url).status_code == 200
+    assert client.post(revert_url, {"staff_notes": "x"}).status_code == 403
