@@ -354,7 +354,13 @@ class ApplicationAdmin(SimpleHistoryAdmin):
         "interests",
         "reviewer",
     ]
-    list_select_related = ["applicant", "cycle", "reviewer"]
+    list_select_related = [
+        "applicant",
+        "cycle",
+        "reviewer",
+        "rated_by",
+        "decline_reason",
+    ]
     search_fields = ["applicant__full_name", "applicant__email", "institution"]
     search_help_text = "Search by name, email or institution."
     ordering = ["-submitted_at", "-id"]
@@ -400,6 +406,7 @@ class ApplicationAdmin(SimpleHistoryAdmin):
         return (
             super()
             .get_queryset(request)
+            .select_related(*self.list_select_related)
             .prefetch_related("interests", "eligibility_overrides__by")
         )
 
@@ -582,16 +589,14 @@ class ApplicationAdmin(SimpleHistoryAdmin):
             notes=form.cleaned_data["staff_notes"],
         )
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        application = self.get_object(request, object_id)
-        extra_context = extra_context or {}
-        if application is not None and self.has_change_permission(request, application):
-            extra_context["review_actions"] = [
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        if obj is not None and self.has_change_permission(request, obj):
+            context["review_actions"] = [
                 action
                 for action in REVIEW_ACTIONS.values()
-                if action.available_for(application)
+                if action.available_for(obj)
             ]
-        return super().change_view(request, object_id, form_url, extra_context)
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
     # History is a record: it is read, never reverted, since a revert would
     # step around the state machine.
