@@ -26,7 +26,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.regions import region_of, sub_regions
 
-from . import eligibility, export, forms, services, states
+from . import eligibility, export, forms, selectors, services, states
 from .forms import MAX_PK
 from .models import (
     Application,
@@ -354,13 +354,8 @@ class ApplicationAdmin(SimpleHistoryAdmin):
         "interests",
         "reviewer",
     ]
-    list_select_related = [
-        "applicant",
-        "cycle",
-        "reviewer",
-        "rated_by",
-        "decline_reason",
-    ]
+    # Prefetched by get_queryset instead: see selectors.review_queue.
+    list_select_related = ()
     search_fields = ["applicant__full_name", "applicant__email", "institution"]
     search_help_text = "Search by name, email or institution."
     ordering = ["-submitted_at", "-id"]
@@ -403,12 +398,7 @@ class ApplicationAdmin(SimpleHistoryAdmin):
     actions = [_bulk_action(spec) for spec in REVIEW_ACTIONS.values()]
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .select_related(*self.list_select_related)
-            .prefetch_related("interests", "eligibility_overrides__by")
-        )
+        return selectors.review_queue(super().get_queryset(request))
 
     def has_add_permission(self, request):
         return False  # applicants apply; staff review
@@ -466,7 +456,7 @@ class ApplicationAdmin(SimpleHistoryAdmin):
 
     @admin.display(description="Interests")
     def interests_column(self, obj):
-        return ", ".join(interest.name for interest in obj.interests.all()) or "—"
+        return ", ".join(obj.interest_names()) or "—"
 
     # The record's sections
 
@@ -561,7 +551,7 @@ class ApplicationAdmin(SimpleHistoryAdmin):
             ("Spoken English", obj.get_english_speaking_display() or "—"),
             ("Hours a month", obj.monthly_hours if obj.monthly_hours else "—"),
             ("Ways to meet", ", ".join(ways.get(w, w) for w in obj.meeting_ways)),
-            ("Interests", ", ".join(i.name for i in obj.interests.all()) or "—"),
+            ("Interests", ", ".join(obj.interest_names()) or "—"),
             ("Career goals", ", ".join(g.name for g in obj.career_goals.all()) or "—"),
             ("Past IDEA or IDEA-PC award", idea),
         ]
@@ -635,7 +625,8 @@ class ApplicationAdmin(SimpleHistoryAdmin):
             return HttpResponseRedirect(
                 reverse("admin:applications_application_changelist")
             )
-        queryset = changelist.get_queryset(request)
+        # The export fetches related rows its own way, chunk by chunk.
+        queryset = changelist.get_queryset(request).prefetch_related(None)
         response = StreamingHttpResponse(
             export.csv_lines(queryset), content_type="text/csv; charset=utf-8"
         )

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 
 from django.utils import timezone
 
-from . import eligibility
+from . import eligibility, selectors
 from .models import Application, MeetingWay
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -68,7 +68,7 @@ COLUMNS = [
     ("written English", lambda a: a.get_english_writing_display()),
     ("spoken English", lambda a: a.get_english_speaking_display()),
     ("hours a month", lambda a: a.monthly_hours),
-    ("interests", lambda a: _names(a.interests.all())),
+    ("interests", lambda a: "; ".join(a.interest_names())),
     ("career goals", lambda a: _names(a.career_goals.all())),
     (
         "ways to meet",
@@ -103,11 +103,11 @@ def rows(applications: Iterable[Application]) -> Iterator[list]:
 
 
 def csv_lines(queryset) -> Iterator[str]:
-    """The queryset as CSV lines, read from the database in chunks so that a
-    large export neither waits for every row nor holds them all in memory."""
+    """The applications as CSV lines, read from the database in chunks so that
+    a large export neither waits for every row nor holds them all in memory."""
     applications = (
-        queryset.select_related("applicant", "cycle", "reviewer", "decline_reason")
-        .prefetch_related("interests", "career_goals", "eligibility_overrides")
+        selectors.review_queue(queryset)
+        .prefetch_related("career_goals")
         .iterator(chunk_size=CHUNK)
     )
     writer = csv.writer(_Echo())

@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
@@ -209,6 +211,12 @@ class Application(models.Model):
             models.Index(
                 fields=["-submitted_at", "-id"], name="application_submitted_idx"
             ),
+            # The queue's sort by rating, unrated last (see the admin).
+            models.Index(
+                Coalesce("rating", 0).desc(),
+                F("id").desc(),
+                name="application_rating_sort_idx",
+            ),
         ]
 
     def __str__(self):
@@ -225,9 +233,18 @@ class Application(models.Model):
         return self.status in states.OPEN
 
     def overrides(self) -> dict[str, "EligibilityOverride"]:
-        """Staff overrides by criterion (prefetch ``eligibility_overrides``
-        when listing many applications)."""
-        return {o.criterion: o for o in self.eligibility_overrides.all()}
+        """Staff overrides by criterion (``selectors.review_queue`` fetches
+        them for many applications at once)."""
+        listed = getattr(self, "listed_overrides", None)
+        if listed is None:
+            listed = self.eligibility_overrides.all()
+        return {o.criterion: o for o in listed}
+
+    def interest_names(self) -> list[str]:
+        listed = getattr(self, "listed_interests", None)
+        if listed is None:
+            listed = self.interests.all()
+        return [interest.name for interest in listed]
 
     @property
     def effective_eligibility(self) -> list[dict]:

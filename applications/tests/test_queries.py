@@ -14,13 +14,13 @@ from .conftest import make_submitted
 
 LIST = reverse("admin:applications_application_changelist")
 COUNTRIES = ["BR", "GH", "CN", "IN", "KE", "MX", "VN", "JO", "US", "EG"]
-# The list: session, user, the page's count, its rows (with applicant, cycle
-# and reviewer joined), their interests, overrides and the overrides' authors,
-# and the cycle, interest and reviewer filters' choices.
-LIST_BOUND = 10
-# The record: session, user, the application (joined), interests, overrides
-# and their authors, career goals, and the timeline with its actors.
-RECORD_BOUND = 8
+# The list: session, user, the cycle, interest and reviewer filters' choices,
+# the page's count, its rows, then (see selectors.review_queue) applicants,
+# cycles, reviewers, raters, interests, and overrides with their authors.
+LIST_BOUND = 13
+# The record: session, user, the application and the same related rows,
+# career goals, and the timeline with its actors.
+RECORD_BOUND = 11
 
 
 def build(count, cycle, staff, start=0):
