@@ -676,8 +676,9 @@ class ApplicationAdmin(SimpleHistoryAdmin):
             form = form_class(request.POST, criteria=criteria)
         else:
             form = form_class(criteria=criteria)
-            # A form with nothing required goes straight to the preview.
-            if form_class(data={}, criteria=criteria).is_valid():
+            # An action that asks for nothing but an optional note (approve,
+            # waitlist) goes straight to its preview.
+            if set(form.fields) <= {"note"}:
                 step = "preview"
                 form = form_class(data={}, criteria=criteria)
 

@@ -189,6 +189,9 @@ def test_a_bulk_decline_checks_its_form_and_keeps_what_was_typed(
 
 def test_bulk_assign_and_rate_send_nothing(client, staff, queue):
     client.force_login(staff)
+    for action in ("assign_reviewer", "rate"):
+        first = bulk(client, action, [queue["waiting"]], index="0")
+        assert first.context["show"] == "form"  # they ask before anything else
     colleague = make_user("colleague@example.com", full_name="Cara Colleague")
     colleague.is_staff = True
     colleague.save()
