@@ -24,16 +24,16 @@ from django.utils.html import format_html, format_html_join
 from django_countries import countries
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.forms import MAX_PK
+from accounts.models import MeetingWay
 from accounts.regions import region_of, sub_regions
 
 from . import eligibility, export, forms, selectors, services, states
-from .forms import MAX_PK
 from .models import (
     Application,
     ApplicationEvent,
     DeclineReason,
     EligibilityOverride,
-    MeetingWay,
 )
 
 Status = Application.Status

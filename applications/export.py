@@ -10,8 +10,10 @@ from collections.abc import Iterable, Iterator
 
 from django.utils import timezone
 
+from accounts.models import MeetingWay
+
 from . import eligibility, selectors
-from .models import Application, MeetingWay
+from .models import Application
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 2000

@@ -3,14 +3,13 @@ from django.core.validators import MaxLengthValidator
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.forms import TimeZoneField
-from accounts.models import Interest, MembershipType, User
+from accounts.forms import MAX_PK, InterestChoiceField, TimeZoneField
+from accounts.languages import LANGUAGES
+from accounts.models import Interest, MeetingWay, MembershipType, User
 
 from .cv import validate_cv
-from .models import Application, DeclineReason, Fluency, MeetingWay
+from .models import Application, DeclineReason, Fluency
 
-# The largest primary key the database can hold; anything larger is not a choice.
-MAX_PK = 2**63 - 1
 STATEMENT_MAX = 4000
 
 YES_NO = [("", "Choose"), ("no", "No"), ("yes", "Yes")]
@@ -20,22 +19,6 @@ EARLIEST_TRAINING_YEAR = 1960
 
 def yes_no(value):
     return {"yes": True, "no": False}.get(value)
-
-
-class InterestChoiceField(forms.ModelMultipleChoiceField):
-    """Refuses ids that are not whole numbers the database can hold, with the
-    field's own message, instead of letting the query fail."""
-
-    def _check_values(self, value):
-        for pk in value:
-            text = str(pk)
-            if not text.isdigit() or int(text) > MAX_PK:
-                raise forms.ValidationError(
-                    self.error_messages["invalid_choice"],
-                    code="invalid_choice",
-                    params={"value": text[:20]},
-                )
-        return super()._check_values(value)
 
 
 class EligibilityForm(forms.Form):
@@ -145,6 +128,14 @@ class ApplicationForm(EligibilityForm, forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one way to meet."},
     )
+    languages = forms.MultipleChoiceField(
+        label="Other languages you speak",
+        required=False,
+        choices=[(code, name) for code, name in LANGUAGES if code != "en"],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Besides English. Optional: a shared language can help "
+        "when we look for your mentor.",
+    )
     time_zone = TimeZoneField(
         widget=forms.Select(attrs={"data-detect-time-zone": "true"})
     )
@@ -184,6 +175,7 @@ class ApplicationForm(EligibilityForm, forms.ModelForm):
             "interests",
             "career_goals",
             "meeting_ways",
+            "languages",
             "time_zone",
             "consent",
         ]
@@ -239,6 +231,10 @@ class ApplicationForm(EligibilityForm, forms.ModelForm):
         elif self.submitting and not self.instance.cv:
             raise forms.ValidationError("Upload your CV (PDF or Word).")
         return upload
+
+    def clean_languages(self):
+        chosen = set(self.cleaned_data["languages"])
+        return [code for code, _ in LANGUAGES if code in chosen]
 
     def clean_meeting_ways(self):
         chosen = set(self.cleaned_data["meeting_ways"])

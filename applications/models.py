@@ -22,13 +22,6 @@ class Fluency(models.TextChoices):
     LIMITED = "limited", "Limited"
 
 
-class MeetingWay(models.TextChoices):
-    EMAIL = "email", "Email"
-    PHONE = "phone", "Phone"
-    VIDEO = "video", "Video call"
-    IN_PERSON = "in_person", "In person"
-
-
 class EligibilityOutcome(models.TextChoices):
     PASS = rules.PASS, rules.OUTCOME_LABELS[rules.PASS]
     FAIL = rules.FAIL, rules.OUTCOME_LABELS[rules.FAIL]
@@ -126,6 +119,12 @@ class Application(models.Model):
         limit_choices_to={"kind": Interest.Kind.GOAL},
     )
     meeting_ways = models.JSONField("preferred ways to meet", default=list, blank=True)
+    languages = models.JSONField(
+        "other languages you speak",
+        default=list,
+        blank=True,
+        help_text="ISO 639-1 codes, besides English.",
+    )
     time_zone = models.CharField(
         max_length=64, blank=True, validators=[validate_time_zone]
     )
@@ -180,6 +179,10 @@ class Application(models.Model):
         help_text="The last question or decision text staff sent the applicant.",
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    # Approved and still without a mentor after matching: set when staff
+    # waitlist the mentee or a proposed pairing falls through. Matching offers
+    # these mentees first, longest waiting first.
+    waiting_for_mentor_since = models.DateTimeField(null=True, blank=True)
     staff_notes = models.TextField(
         blank=True, help_text="Private to staff; never shown to the applicant."
     )

@@ -679,9 +679,78 @@ def application_mark_matched(
     the introduction itself)."""
     application = _lock(application_id)
     application.status = _check("mark_matched", application).target
+    application.waiting_for_mentor_since = None
     description = "Matched with a mentor"
-    _save(application, actor=actor, reason=description, fields=["status"])
+    _save(
+        application,
+        actor=actor,
+        reason=description,
+        fields=["status", "waiting_for_mentor_since"],
+    )
     _record(application, actor=actor, description=description)
+    return application
+
+
+@transaction.atomic
+def application_return_to_staff(
+    *, application_id: int, actor: User | None, reason: str
+) -> Application:
+    """A proposed pairing fell through; the mentee waits for another mentor.
+
+    The reason (which may quote what the other person wrote) is for staff
+    only. The mentee keeps their place: matching offers them first next time.
+    """
+    application = _lock(application_id)
+    application.status = _check("return_to_staff", application).target
+    application.waiting_for_mentor_since = timezone.now()
+    description = "The proposed pairing will not go ahead; waiting for a mentor"
+    _save(
+        application,
+        actor=actor,
+        reason=description,
+        fields=["status", "waiting_for_mentor_since"],
+    )
+    _record(application, actor=actor, description=description)
+    _record(
+        application,
+        actor=actor,
+        description="Why the pairing fell through",
+        note=reason,
+        internal=True,
+    )
+    return application
+
+
+@transaction.atomic
+def application_wait_for_mentor(*, application_id: int, actor: User) -> Application:
+    """Staff put an approved mentee that matching could not place on the
+    waitlist for a mentor; they are offered first when a mentor frees up."""
+    application = _lock(application_id)
+    if application.status != Status.APPROVED:
+        raise ApplicationError(
+            f"Only an approved application waits for a mentor; this one is "
+            f"{application.get_status_display().lower()}."
+        )
+    if application.waiting_for_mentor_since:
+        return application
+    application.waiting_for_mentor_since = timezone.now()
+    description = "On the waitlist for a mentor"
+    _save(
+        application,
+        actor=actor,
+        reason=description,
+        fields=["waiting_for_mentor_since"],
+    )
+    event = _record(application, actor=actor, description=description)
+    applicant = application.applicant
+    email_render_and_queue(
+        key=f"application:{application.pk}:event:{event.pk}",
+        event="application.waiting_for_mentor",
+        to=applicant.email,
+        template="application_waiting_for_mentor",
+        time_zone=applicant.time_zone,
+        context=decision_email_context(application),
+    )
     return application
 
 

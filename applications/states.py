@@ -131,6 +131,14 @@ TRANSITIONS = {
             Status.MATCHED,
             "matching",
         ),
+        # A proposed pairing fell through: declined, or left unanswered.
+        _t(
+            "return_to_staff",
+            "Return to staff for another mentor",
+            {Status.MATCHED},
+            Status.APPROVED,
+            "matching",
+        ),
         _t("withdraw", "Withdraw", OPEN, Status.WITHDRAWN, "applicant"),
     )
 }

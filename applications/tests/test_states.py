@@ -16,6 +16,7 @@ EXPECTED = {
     "request_info": ({"under_review", "waitlisted"}, "info_requested"),
     "resubmit": ({"info_requested"}, "resubmitted"),
     "mark_matched": ({"approved"}, "matched"),
+    "return_to_staff": ({"matched"}, "approved"),
     "withdraw": (
         {
             "draft",
