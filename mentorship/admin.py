@@ -92,6 +92,16 @@ class CycleAdmin(admin.ModelAdmin):
                 ]
             },
         ),
+        (
+            "Matching",
+            {
+                "fields": [
+                    "require_different_sub_region",
+                    "preferences_open",
+                    "response_days",
+                ]
+            },
+        ),
     ]
 
     @admin.display(description="application window", ordering="opens_at")

@@ -46,6 +46,9 @@ class CycleAdminForm(forms.ModelForm):
             "accepts_concurrent_membership_application",
             "min_monthly_hours",
             "cv_max_mb",
+            "require_different_sub_region",
+            "preferences_open",
+            "response_days",
         ]
 
     def __init__(self, *args, **kwargs):

@@ -118,6 +118,31 @@ class Cycle(models.Model):
     )
     cv_max_mb = models.PositiveSmallIntegerField("largest CV (MB)", default=5)
 
+    require_different_sub_region = models.BooleanField(
+        "mentor from another world region",
+        default=True,
+        help_text="A mentor must come from another UN M49 sub-region than the "
+        "mentee. Untick to ask only for another country.",
+    )
+    matching_weights = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="How much each shared trait counts when proposing matches; "
+        "empty means the program's defaults.",
+    )
+    preferences_open = models.BooleanField(
+        "mentees may rank mentors",
+        default=False,
+        help_text="Approved mentees may browse eligible mentors and rank up to "
+        "three, until matches are proposed.",
+    )
+    response_days = models.PositiveSmallIntegerField(
+        "days to accept a proposed pairing",
+        default=14,
+        help_text="A proposal neither person declines, but one of them leaves "
+        "unanswered this long, goes back to staff.",
+    )
+
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -226,6 +251,9 @@ class Pairing(models.Model):
         max_length=10, choices=Status.choices, default=Status.PROPOSED
     )
     proposed_at = models.DateTimeField(default=timezone.now)
+    respond_by = models.DateTimeField(null=True, blank=True)
+    mentee_accepted_at = models.DateTimeField(null=True, blank=True)
+    mentor_accepted_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     starts_on = models.DateField(null=True, blank=True)
     ends_on = models.DateField(null=True, blank=True)
@@ -254,6 +282,12 @@ class Pairing(models.Model):
             models.Index(fields=["mentor", "status"], name="pairing_mentor_idx"),
             models.Index(fields=["mentee", "status"], name="pairing_mentee_idx"),
             models.Index(fields=["cycle", "status"], name="pairing_cycle_idx"),
+            # The expiry sweep: proposals whose answer is overdue.
+            models.Index(
+                fields=["respond_by"],
+                condition=models.Q(status="proposed"),
+                name="pairing_awaiting_answer_idx",
+            ),
         ]
 
     def __str__(self):
@@ -268,3 +302,8 @@ class Pairing(models.Model):
 
     def role_of(self, user) -> str:
         return "mentee" if user.pk == self.mentee_id else "mentor"
+
+    def accepted_by(self, user) -> bool:
+        if user.pk == self.mentee_id:
+            return self.mentee_accepted_at is not None
+        return self.mentor_accepted_at is not None

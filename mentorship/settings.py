@@ -211,6 +211,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mentorship.tasks.notify_cycle_opened",
         "schedule": crontab(minute="*/10"),
     },
+    # Hourly: proposed pairings left unanswered past their deadline go back to
+    # staff with the reason.
+    "expire-unanswered-pairings": {
+        "task": "matching.tasks.expire_unanswered_pairings",
+        "schedule": crontab(minute=17),
+    },
 }
 
 # Email. Django's mail API writes each message to the outbox table first; the

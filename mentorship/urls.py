@@ -33,6 +33,7 @@ urlpatterns = [
     ),
     path("", include((mentor_patterns, "mentorship"))),
     path("", include("applications.urls")),
+    path("", include("matching.urls")),
     path("account/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

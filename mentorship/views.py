@@ -214,5 +214,6 @@ def pairing_detail(request, pk):
                 other.time_zone, reader_time_zone=request.user.time_zone
             ),
             "statuses": Pairing.Status,
+            "you_accepted": pairing.accepted_by(request.user),
         },
     )

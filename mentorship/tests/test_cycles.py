@@ -203,6 +203,8 @@ def admin_data(**overrides):
         "accepts_concurrent_membership_application": "on",
         "min_monthly_hours": "2",
         "cv_max_mb": "5",
+        "require_different_sub_region": "on",
+        "response_days": "14",
     }
     return {**data, **overrides}
 
