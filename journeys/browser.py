@@ -1,0 +1,132 @@
+"""What a journey does in the browser besides clicking: log in, read the
+emails the app sent, and check each page (axe-core, no sideways scroll at
+375 px, screenshots). The fixtures that open pages are in conftest.py."""
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
+from django.core import mail
+from playwright.sync_api import Page, expect
+
+from conftest import PASSWORD
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 740}
+SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots" / "journeys"
+# axe-core impacts that fail a journey; "minor" and "moderate" are printed.
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+axe = Axe()
+
+
+def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
+    """Log in through the login form, as a person would."""
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign In").click()
+    expect(page.get_by_role("button", name="Your account")).to_be_visible()
+
+
+def latest_email(to: str, timeout: float = 5.0):
+    """The last email sent to `to`. The app sends it after its transaction
+    commits, in live_server's thread, so give it a moment."""
+    deadline = time.monotonic() + timeout
+    while True:
+        sent = [message for message in mail.outbox if to in message.to]
+        if sent:
+            return sent[-1]
+        if time.monotonic() > deadline:
+            subjects = [(message.to, message.subject) for message in mail.outbox]
+            pytest.fail(f"No email to {to}; the outbox holds {subjects}")
+        time.sleep(0.05)
+
+
+def link_in(message, path: str) -> str:
+    """The link in an email's text whose path starts with `path`."""
+    for url in re.findall(r"https?://\S+", message.body):
+        if re.match(r"https?://[^/]+" + re.escape(path), url):
+            return url
+    pytest.fail(f"No link to {path} in the email {message.subject!r}:\n{message.body}")
+
+
+def page_text(page: Page) -> str:
+    """The page's text as a person reads it, each select shown by its chosen
+    option rather than by its whole list."""
+    return page.evaluate(
+        """() => {
+            const body = document.body.cloneNode(true);
+            const selects = document.body.querySelectorAll("select");
+            body.querySelectorAll("select").forEach((select, index) => {
+                const chosen = selects[index].selectedOptions[0];
+                select.replaceWith(`[${chosen ? chosen.text : ""}]`);
+            });
+            body.querySelectorAll("script, style").forEach((node) => node.remove());
+            return body.textContent.replace(/\\s*\\n\\s*/g, "\\n").trim();
+        }"""
+    )
+
+
+def check_accessibility(page: Page, name: str) -> None:
+    """Run axe-core on the page: fail on serious or critical violations and
+    print the others."""
+    violations = axe.run(page).response["violations"]
+    for violation in violations:
+        targets = ", ".join(
+            str(target) for node in violation["nodes"] for target in node["target"]
+        )
+        print(
+            f"axe [{name}] {violation['impact']}: {violation['id']}: "
+            f"{violation['help']} ({targets})"
+        )
+    blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
+    if blocking:
+        pytest.fail(
+            f"{name}: axe found serious or critical violations: "
+            + "; ".join(
+                f"{v['id']} ({v['impact']}) on {len(v['nodes'])} element(s): "
+                f"{v['help']}"
+                for v in blocking
+            )
+        )
+
+
+def check_phone_width(page: Page, name: str) -> None:
+    """At 375 px the page must not scroll sideways."""
+    page.set_viewport_size(PHONE)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if width > PHONE["width"]:
+        pytest.fail(
+            f"{name}: at {PHONE['width']} px the page is {width} px wide "
+            "and scrolls sideways"
+        )
+
+
+def save_screenshots(page: Page, name: str) -> None:
+    """Full-page PNGs at desktop and phone widths, replaced on each run."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for label, viewport in (("desktop", DESKTOP), ("375", PHONE)):
+        page.set_viewport_size(viewport)
+        page.screenshot(
+            path=SCREENSHOTS / f"{name}-{label}.png",
+            full_page=True,
+            animations="disabled",
+            caret="hide",
+        )
+    page.set_viewport_size(DESKTOP)
+
+
+def check_page(page: Page, name: str, *, screenshot: bool = True) -> None:
+    """What every page of a journey must pass: axe at desktop and at 375 px
+    (where the menu folds), no sideways scroll at 375 px; and, for the main
+    pages, screenshots named after `name`."""
+    check_accessibility(page, name)
+    check_phone_width(page, name)
+    check_accessibility(page, f"{name} at 375 px")
+    page.set_viewport_size(DESKTOP)
+    if screenshot:
+        save_screenshots(page, name)
