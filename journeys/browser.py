@@ -72,17 +72,19 @@ def page_text(page: Page) -> str:
 
 
 def check_accessibility(page: Page, name: str) -> None:
-    """Run axe-core on the page: fail on serious or critical violations and
-    print the others."""
-    violations = axe.run(page).response["violations"]
-    for violation in violations:
-        targets = ", ".join(
-            str(target) for node in violation["nodes"] for target in node["target"]
-        )
-        print(
-            f"axe [{name}] {violation['impact']}: {violation['id']}: "
-            f"{violation['help']} ({targets})"
-        )
+    """Run axe-core on the page: fail on serious or critical violations;
+    print the others, and what axe could not decide (for a person to check)."""
+    results = axe.run(page).response
+    violations = results["violations"]
+    for label, found in (("", violations), ("needs review, ", results["incomplete"])):
+        for rule in found:
+            targets = ", ".join(
+                str(target) for node in rule["nodes"] for target in node["target"]
+            )
+            print(
+                f"axe [{name}] {label}{rule['impact']}: {rule['id']}: "
+                f"{rule['help']} ({targets})"
+            )
     blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
     if blocking:
         pytest.fail(
