@@ -236,7 +236,7 @@ def score(
     mentee: MenteeData,
     mentor: MentorData,
     weights: Weights = Weights(),
-    labels: Mapping = {},  # noqa: B006 - read only
+    labels: Mapping = {},
 ) -> PairScore:
     """The pair's points and, in words, where they come from.
 
@@ -248,11 +248,15 @@ def score(
     interests = mentee.interests & mentor.interests
     if interests:
         total += weights.interest * len(interests)
-        reasons.append(_shared("shared interest", "shared interests", interests, labels))
+        reasons.append(
+            _shared("shared interest", "shared interests", interests, labels)
+        )
     goals = mentee.career_goals & mentor.career_goals
     if goals:
         total += weights.career_goal * len(goals)
-        reasons.append(_shared("shared career goal", "shared career goals", goals, labels))
+        reasons.append(
+            _shared("shared career goal", "shared career goals", goals, labels)
+        )
     hours = working_hours_overlap(mentee.utc_offset, mentor.utc_offset)
     if hours:
         total += weights.working_hour * hours
@@ -260,16 +264,49 @@ def score(
     ways = mentee.meeting_ways & mentor.meeting_ways
     if ways:
         total += weights.meeting_way
-        reasons.append(_shared("shared way to meet", "shared ways to meet", ways, labels))
+        reasons.append(
+            _shared("shared way to meet", "shared ways to meet", ways, labels)
+        )
     languages = mentee.languages & mentor.languages
     if languages:
         total += weights.language
-        reasons.append(_shared("shared language", "shared languages", languages, labels))
+        reasons.append(
+            _shared("shared language", "shared languages", languages, labels)
+        )
     if mentor.id in mentee.preferred_mentors:
         rank = mentee.preferred_mentors.index(mentor.id) + 1
         total += weights.choice_bonus(rank)
         reasons.append(f"mentee's {ORDINALS[rank]} choice")
     return PairScore(total, reasons)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """One mentee's mentors: the eligible best first, the others with why not."""
+
+    eligible: list[tuple[Hashable, PairScore]]
+    ineligible: list[tuple[Hashable, str]]
+
+
+def rank_mentors(
+    mentee: MenteeData,
+    mentors: Iterable[MentorData],
+    weights: Weights = Weights(),
+    rules: HardRules = HardRules(),
+    labels: Mapping = {},
+) -> Ranking:
+    """For staff swapping a mentor, and for "the next two best": every mentor,
+    eligible ones by score (then id, so the order is stable), the rest with
+    the rule they break. Free capacity is the caller's to show."""
+    eligible, ineligible = [], []
+    for mentor in mentors:
+        reason = ineligibility(mentee, mentor, rules)
+        if reason:
+            ineligible.append((mentor.id, reason))
+        else:
+            eligible.append((mentor.id, score(mentee, mentor, weights, labels)))
+    eligible.sort(key=lambda item: (-item[1].total, item[0]))
+    return Ranking(eligible, ineligible)
 
 
 # --- Many pairs at once ------------------------------------------------------
@@ -282,9 +319,12 @@ def _bitmasks(sets: Iterable[Collection]) -> np.ndarray:
     values there are, and narrow dtypes keep the big blocks cheap to move.
     """
     sets = list(sets)
-    vocabulary = {value: index for index, value in enumerate(sorted(
-        {value for values in sets for value in values}, key=repr
-    ))}
+    vocabulary = {
+        value: index
+        for index, value in enumerate(
+            sorted({value for values in sets for value in values}, key=repr)
+        )
+    }
     words = max(1, -(-len(vocabulary) // 64))
     masks = np.zeros((len(sets), words), dtype=np.uint64)
     for row, values in enumerate(sets):

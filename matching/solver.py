@@ -40,23 +40,36 @@ another order get the same pairs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.optimize import linprog
+from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
-from matching.scoring import INELIGIBLE, row_blocks
+from matching.scoring import (
+    INELIGIBLE,
+    HardRules,
+    MenteeData,
+    MentorData,
+    PairScore,
+    PairScorer,
+    Weights,
+    row_blocks,
+    score,
+)
 
 # How many mentors per mentee, and extra mentees per mentor beyond its
-# capacity, the restricted problem starts from. Small lists make the sparse
-# solve fast; the certificate catches any pair they should have held.
+# capacity, the restricted problem starts from. Short lists make the sparse
+# solve fast; the certificate catches any pair they should have held. Mentors
+# get long lists because mentees usually outnumber places: a mentor's slot is
+# only proven well used once its list reaches the mentees left unmatched.
 PER_MENTEE = 3
-PER_MENTOR_EXTRA = 3
+PER_MENTOR_EXTRA = 50
 # Violations added per round, per mentee: the worst ones first. Adding all of
 # them could add millions of pairs when the first duals are far off.
-VIOLATORS_PER_MENTEE = 3
+VIOLATORS_PER_MENTEE = 20
 MAX_ROUNDS = 50
 # The machine this runs on has two cores.
 THREADS = 2
@@ -194,15 +207,22 @@ class _CandidatePass:
             hit_rows = rows[hit_rows]
             # Equal scores pass the threshold; only those whose tie-break also
             # beats the list's last entry can get in.
-            keep = self._mentor_keys(hit_rows, hit_cols, hit_scores) > threshold_key[hit_cols]
+            keep = (
+                self._mentor_keys(hit_rows, hit_cols, hit_scores)
+                > threshold_key[hit_cols]
+            )
             pending.append((hit_rows[keep], hit_cols[keep], hit_scores[keep]))
             # Re-sorting the lists costs as much as the lists are long, so it
             # waits until enough new entries have queued up.
             if sum(len(p[0]) for p in pending) >= max(len(pool[0]), m):
-                pool = self.reduce(*(np.concatenate(k) for k in zip(pool, *pending, strict=True)))
+                pool = self.reduce(
+                    *(np.concatenate(k) for k in zip(pool, *pending, strict=True))
+                )
                 pending = []
                 threshold, threshold_key = self._thresholds(pool)
-        pool = self.reduce(*(np.concatenate(k) for k in zip(pool, *pending, strict=True)))
+        pool = self.reduce(
+            *(np.concatenate(k) for k in zip(pool, *pending, strict=True))
+        )
         return {
             "rows": np.concatenate(found["rows"] or [empty]),
             "cols": np.concatenate(found["cols"] or [empty]),
@@ -218,7 +238,9 @@ class _CandidatePass:
         mask = _tie_break(rows, self.col_bits)
         keys = (block << self.col_bits) | (self.col_index[None, :] ^ mask[:, None])
         top = np.argpartition(keys, m - take, axis=1)[:, m - take :]
-        order = np.argsort(-np.take_along_axis(keys, top, axis=1), axis=1, kind="stable")
+        order = np.argsort(
+            -np.take_along_axis(keys, top, axis=1), axis=1, kind="stable"
+        )
         top = np.take_along_axis(top, order, axis=1)
         top_scores = np.take_along_axis(block, top, axis=1)
         listed = top_scores[:, :per_mentee] >= 0
@@ -287,35 +309,115 @@ def _unique_pairs(rows, cols, scores, m):
 
 
 def _restricted_optimum(rows, cols, weights, capacities, n):
-    """Maximum-weight b-matching of the candidate pairs, and its LP duals.
+    """Maximum-weight b-matching of the candidate pairs, and its LP duals."""
+    mentee_of, mentor_of = _assign(rows, cols, weights, capacities, n)
+    u, v = _duals(rows, cols, weights, capacities, mentee_of, mentor_of, n)
+    return mentee_of, mentor_of, u, v
 
-    HiGHS's dual simplex ends on a vertex of the LP, which total unimodularity
-    makes an integral matching, with integral duals (the transposed matrix is
-    unimodular too). Both are rounded and then checked exactly by the caller,
-    so a solver tolerance can cost a round but never a false certificate.
+
+def _assign(rows, cols, weights, capacities, n):
+    """Maximum-weight b-matching by sparse assignment (LAPJVsp).
+
+    Each mentor becomes ``capacity`` identical slots, and each slot gets a
+    private "leave empty" column, so a full matching of the slots always
+    exists and an empty slot is worth what it is: nothing. Costs are shifted
+    to be positive, as LAPJVsp wants non-zero entries; every slot is matched
+    exactly once, so the shift changes no choice.
     """
-    m, edges = len(capacities), np.arange(len(rows))
-    if not len(rows):
-        nothing = np.zeros(0, np.int64)
-        return nothing, nothing, np.zeros(n, np.int64), np.zeros(m, np.int64)
-    constraints = csr_matrix(
-        (np.ones(2 * len(rows)), (np.r_[rows, n + cols], np.r_[edges, edges])),
-        shape=(n + m, len(rows)),
+    slots_of = capacities.astype(np.int64)
+    first_slot = np.r_[0, np.cumsum(slots_of)]
+    n_slots = int(first_slot[-1])
+    copies = slots_of[cols]
+    edge = np.repeat(np.arange(len(rows)), copies)
+    copy = np.arange(len(edge)) - np.repeat(np.cumsum(copies) - copies, copies)
+    shift = int(weights.max(initial=0)) + 1
+    graph = csr_matrix(
+        (
+            np.r_[shift - weights[edge], np.full(n_slots, shift)].astype(np.float64),
+            (
+                np.r_[first_slot[cols[edge]] + copy, np.arange(n_slots)],
+                np.r_[rows[edge], n + np.arange(n_slots)],
+            ),
+        ),
+        shape=(n_slots, n + n_slots),
     )
-    result = linprog(
-        -weights.astype(np.float64),
-        A_ub=constraints,
-        b_ub=np.r_[np.ones(n), capacities].astype(np.float64),
-        # No upper bound: "at most one mentor" already caps each x at 1, and
-        # an explicit bound would take a share of the duals.
-        bounds=(0, None),
-        method="highs-ds",
-    )
-    if result.status != 0:
-        raise RuntimeError(f"HiGHS could not solve the assignment: {result.message}")
-    chosen = result.x > 0.5
-    duals = np.rint(-result.ineqlin.marginals).astype(np.int64)
-    return rows[chosen], cols[chosen], duals[:n], duals[n:]
+    slot, taken = min_weight_full_bipartite_matching(graph)
+    real = taken < n
+    owner = np.repeat(np.arange(len(capacities)), slots_of)
+    return taken[real], owner[slot[real]]
+
+
+def _duals(rows, cols, weights, capacities, mentee_of, mentor_of, n):
+    """Optimal integral LP duals of the restricted problem, from its optimum.
+
+    The matching is an optimal circulation through a hub node (hub -> mentee
+    -> mentor -> hub); optimal means its residual graph has no negative
+    cycle, so shortest distances from a virtual source (Bellman-Ford) are
+    potentials under which every residual arc has non-negative reduced cost.
+    Then ``u_i = max(0, p_i - p_hub)`` and ``v_j = max(0, p_hub - p_j)`` are
+    feasible for the b-matching dual and satisfy complementary slackness with
+    the matching (tight on matched pairs, zero for unmatched mentees and for
+    mentors with room), hence optimal. Mentee->mentor arcs are uncapacitated
+    here (the hub arc already limits a mentee to one mentor), which is what
+    keeps matched pairs tight.
+    """
+    m = len(capacities)
+    hub = n + m
+    matched = np.zeros(n, dtype=bool)
+    matched[mentee_of] = True
+    load = np.bincount(mentor_of, minlength=m)
+    code = rows * m + cols
+    order = np.argsort(code)
+    matched_weight = weights[
+        order[np.searchsorted(code[order], mentee_of * m + mentor_of)]
+    ]
+    mentee_ids, mentor_ids = np.arange(n), n + np.arange(m)
+    free, taken = mentee_ids[~matched], mentee_ids[matched]
+    room, busy = mentor_ids[load < capacities], mentor_ids[load > 0]
+    tails = np.r_[
+        rows,
+        n + mentor_of,
+        np.full(len(free), hub),
+        taken,
+        room,
+        np.full(len(busy), hub),
+    ]
+    heads = np.r_[
+        n + cols,
+        mentee_of,
+        free,
+        np.full(len(taken), hub),
+        np.full(len(room), hub),
+        busy,
+    ]
+    costs = np.r_[
+        -weights,
+        matched_weight,
+        np.zeros(len(tails) - len(rows) - len(mentee_of), np.int64),
+    ]
+    potential = _shortest_distances(tails, heads, costs, n + m + 1)
+    u = np.maximum(0, potential[:n] - potential[hub])
+    v = np.maximum(0, potential[hub] - potential[n:hub])
+    return u, v
+
+
+def _shortest_distances(tails, heads, costs, nodes):
+    """Bellman-Ford from a virtual source joined to every node at cost 0.
+
+    Vectorised rounds that stop as soon as nothing improves: the paths here
+    are short, so this takes tens of rounds, not one per node.
+    """
+    order = np.argsort(heads, kind="stable")
+    tails, heads, costs = tails[order], heads[order], costs[order]
+    targets, starts = np.unique(heads, return_index=True)
+    distance = np.zeros(nodes, dtype=np.int64)
+    for _ in range(nodes + 1):
+        best = np.minimum.reduceat(distance[tails] + costs, starts)
+        improved = best < distance[targets]
+        if not improved.any():
+            return distance
+        distance[targets[improved]] = best[improved]
+    raise RuntimeError("The candidate matching is not optimal: negative cycle.")
 
 
 def _violations(scorer, u, v, big, rows, cols, per_row):
@@ -357,9 +459,7 @@ def _suspects(candidates, u, v, big):
     )
     if not len(cols):
         return np.empty(0, np.int64), cols
-    rows = np.flatnonzero(
-        open_rows & (candidates.mentee_bound - u > slack[cols].min())
-    )
+    rows = np.flatnonzero(open_rows & (candidates.mentee_bound - u > slack[cols].min()))
     return rows, cols
 
 
@@ -393,7 +493,9 @@ def solve(
     rows, cols, scores = candidates.rows, candidates.cols, candidates.scores
     optimal = False
     added = 0
-    for rounds in range(1, max_rounds + 1):
+    rounds = 0
+    while rounds < max_rounds:
+        rounds += 1
         weights = scores + big
         mentee_of, mentor_of, u, v = _restricted_optimum(
             rows, cols, weights, capacities, n
@@ -413,7 +515,10 @@ def solve(
             break
         added += len(violators[0])
         rows, cols, scores = _unique_pairs(
-            *(np.r_[a, b] for a, b in zip((rows, cols, scores), violators, strict=True)),
+            *(
+                np.r_[a, b]
+                for a, b in zip((rows, cols, scores), violators, strict=True)
+            ),
             m,
         )
     order = np.argsort(mentee_of, kind="stable")
@@ -490,3 +595,61 @@ def greedy(scorer, capacities) -> Matching:
         scores=np.array(scores, dtype=np.int64),
         optimal=False,
     )
+
+
+@dataclass
+class Proposal:
+    mentee_id: object
+    mentor_id: object
+    score: PairScore
+    # The next best eligible mentors for this mentee, best first, as
+    # (mentor id, score); some may be full, which is for staff to weigh.
+    alternatives: list[tuple[object, int]]
+
+
+@dataclass
+class Proposals:
+    pairs: list[Proposal]
+    unmatched: list[object]
+    optimal: bool
+    matching: Matching
+
+
+def propose(
+    mentees: list[MenteeData],
+    mentors: list[MentorData],
+    weights: Weights | None = None,
+    rules: HardRules | None = None,
+    labels: Mapping | None = None,
+    alternatives: int = 2,
+) -> Proposals:
+    """What the staff flow calls: people in, explained proposals out.
+
+    People are sorted by id first, so the order they come in (a queryset's
+    whim) never changes the pairs.
+    """
+    weights, rules, labels = weights or Weights(), rules or HardRules(), labels or {}
+    weights, rules, labels = weights or Weights(), rules or HardRules(), labels or {}
+    mentees = sorted(mentees, key=lambda person: person.id)
+    mentors = sorted(mentors, key=lambda person: person.id)
+    scorer = PairScorer(mentees, mentors, weights, rules)
+    matching = solve(scorer, [mentor.capacity for mentor in mentors])
+    pairs = []
+    for i, j in matching.pairs:
+        row = scorer.block(np.array([i]), np.arange(len(mentors)))[0]
+        row[j] = INELIGIBLE
+        # Stable sort on -score: equal scores keep id order.
+        others = [
+            k for k in np.argsort(-row, kind="stable")[:alternatives] if row[k] >= 0
+        ]
+        pairs.append(
+            Proposal(
+                mentee_id=mentees[i].id,
+                mentor_id=mentors[j].id,
+                score=score(mentees[i], mentors[j], weights, labels),
+                alternatives=[(mentors[k].id, int(row[k])) for k in others],
+            )
+        )
+    placed = set(matching.mentees.tolist())
+    unmatched = [mentee.id for i, mentee in enumerate(mentees) if i not in placed]
+    return Proposals(pairs, unmatched, matching.optimal, matching)

@@ -33,17 +33,73 @@ from matching.solver import greedy, solve
 # Every other country gets weight 1, so the long tail of small countries is
 # there too, as it is in real cycles.
 MENTEE_WEIGHTS = {
-    "IN": 120, "NG": 60, "EG": 45, "PK": 40, "BR": 35, "MX": 30, "PH": 30,
-    "KE": 25, "ET": 20, "GH": 20, "CO": 18, "PE": 15, "BD": 15, "ID": 15,
-    "VN": 12, "TR": 12, "IR": 12, "UG": 12, "TZ": 10, "CM": 10, "ZA": 10,
-    "AR": 10, "MA": 10, "TN": 8, "NP": 8, "LK": 8, "SD": 8, "ZW": 6, "RW": 6,
-    "MY": 6, "TH": 6, "CN": 6, "UA": 5, "RO": 5, "CL": 5, "EC": 5, "SA": 4,
+    "IN": 120,
+    "NG": 60,
+    "EG": 45,
+    "PK": 40,
+    "BR": 35,
+    "MX": 30,
+    "PH": 30,
+    "KE": 25,
+    "ET": 20,
+    "GH": 20,
+    "CO": 18,
+    "PE": 15,
+    "BD": 15,
+    "ID": 15,
+    "VN": 12,
+    "TR": 12,
+    "IR": 12,
+    "UG": 12,
+    "TZ": 10,
+    "CM": 10,
+    "ZA": 10,
+    "AR": 10,
+    "MA": 10,
+    "TN": 8,
+    "NP": 8,
+    "LK": 8,
+    "SD": 8,
+    "ZW": 6,
+    "RW": 6,
+    "MY": 6,
+    "TH": 6,
+    "CN": 6,
+    "UA": 5,
+    "RO": 5,
+    "CL": 5,
+    "EC": 5,
+    "SA": 4,
 }
 MENTOR_WEIGHTS = {
-    "US": 250, "CA": 30, "GB": 30, "DE": 20, "FR": 18, "IT": 18, "ES": 15,
-    "AU": 15, "JP": 12, "NL": 10, "CH": 8, "SE": 6, "IN": 15, "BR": 10,
-    "IL": 6, "KR": 6, "SG": 5, "BE": 5, "IE": 4, "AT": 4, "DK": 4, "NO": 4,
-    "MX": 4, "ZA": 4, "EG": 3, "NG": 3, "CN": 5, "PT": 3,
+    "US": 250,
+    "CA": 30,
+    "GB": 30,
+    "DE": 20,
+    "FR": 18,
+    "IT": 18,
+    "ES": 15,
+    "AU": 15,
+    "JP": 12,
+    "NL": 10,
+    "CH": 8,
+    "SE": 6,
+    "IN": 15,
+    "BR": 10,
+    "IL": 6,
+    "KR": 6,
+    "SG": 5,
+    "BE": 5,
+    "IE": 4,
+    "AT": 4,
+    "DK": 4,
+    "NO": 4,
+    "MX": 4,
+    "ZA": 4,
+    "EG": 3,
+    "NG": 3,
+    "CN": 5,
+    "PT": 3,
 }
 # A second language by M49 sub-region, besides English for most people.
 LANGUAGE_OF_REGION = {
@@ -122,13 +178,16 @@ class Synthetic:
         languages = set()
         if rng.random() < 0.92:
             languages.add("en")
-        local = LANGUAGE_OF_COUNTRY.get(country, LANGUAGE_OF_REGION.get(self.region[country]))
+        local = LANGUAGE_OF_COUNTRY.get(
+            country, LANGUAGE_OF_REGION.get(self.region[country])
+        )
         if local and rng.random() < 0.7:
             languages.add(local)
         if rng.random() < 0.15 or not languages:
             languages.add(OTHER_LANGUAGES[rng.integers(len(OTHER_LANGUAGES))])
         ways = frozenset(
-            way for way, odds in zip(MEETING_WAYS, MEETING_WAY_ODDS, strict=True)
+            way
+            for way, odds in zip(MEETING_WAYS, MEETING_WAY_ODDS, strict=True)
             if rng.random() < odds
         ) or frozenset({"email"})
         offsets = self.offsets[country]
