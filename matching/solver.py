@@ -120,7 +120,7 @@ def _tie_break(index: np.ndarray, bits: int) -> np.ndarray:
     orders ties differently for each row, yet is fixed by the input.
     """
     mixed = (index.astype(np.uint64) + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15)
-    return (mixed >> np.uint64(64 - bits)).astype(np.int64) if bits else index * 0
+    return (mixed >> np.uint64(64 - bits)).astype(np.int64)
 
 
 def _bits(n: int) -> int:
