@@ -69,6 +69,10 @@ class Weights:
     working_hour: int = 2  # per overlapping working hour, at most 8 hours
     meeting_way: int = 4  # at least one shared preferred way to meet
     language: int = 8  # at least one shared language
+    # The mentee has been waiting for a mentor (waitlisted, or a proposed
+    # pairing fell through): more than any combination of the rest is worth,
+    # so when two mentees want the last place, the one waiting gets it.
+    waiting: int = 200
 
     def __post_init__(self):
         for item in dataclasses.fields(self):
@@ -133,6 +137,7 @@ class MenteeData:
     languages: frozenset = frozenset()
     utc_offset: int | None = None
     preferred_mentors: tuple = ()
+    waiting: bool = False
     sub_region: str = ""
 
     def __post_init__(self):
@@ -277,6 +282,9 @@ def score(
         rank = mentee.preferred_mentors.index(mentor.id) + 1
         total += weights.choice_bonus(rank)
         reasons.append(f"mentee's {ORDINALS[rank]} choice")
+    if mentee.waiting and weights.waiting:
+        total += weights.waiting
+        reasons.append("waiting for a mentor, so offered first")
     return PairScore(total, reasons)
 
 
@@ -384,6 +392,9 @@ class PairScorer:
         self.mentor_open = np.array(
             [m.approved and m.active and m.available for m in mentors], dtype=bool
         )
+        self.waiting_points = weights.waiting * np.array(
+            [m.waiting for m in mentees], dtype=np.int32
+        )
 
         mentor_index = {m.id: j for j, m in enumerate(mentors)}
         mentee_index = {m.id: i for i, m in enumerate(mentees)}
@@ -413,6 +424,7 @@ class PairScorer:
         out += self.hour_points[self.offsets[0][mentee], self.offsets[1][mentor]]
         at_rows, at_cols, bonus = _within(self.preferences, rows, cols)
         out[at_rows, at_cols] += bonus
+        out += self.waiting_points[mentee]
 
         eligible = self.countries[0][mentee] != self.countries[1][mentor]
         if self.check_sub_region:

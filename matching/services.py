@@ -1,6 +1,8 @@
 """Turning proposals into pairings, and the two people's answers to them."""
 
 import calendar
+import time
+from collections import Counter
 from datetime import date, timedelta
 
 from django.db import transaction
@@ -13,7 +15,16 @@ from applications.models import Application
 from mentorship.models import Pairing
 from mentorship.services import absolute_url, email_render_and_queue
 
-from .models import Proposal
+from . import selectors, solver
+from .models import MatchRun, MenteePreference, Proposal, Unmatched
+from .scoring import (
+    HardRules,
+    MenteeData,
+    Weights,
+    ineligibility,
+    rank_mentors,
+    score,
+)
 
 
 class MatchingError(Exception):
@@ -236,3 +247,261 @@ def pairings_expire_unanswered(*, now=None, batch_size: int = 200) -> int:
                 )
                 _cancel(pairing, actor=None, reason=reason, at=now)
                 expired += 1
+
+
+# Match runs
+
+
+def weights_for(cycle) -> Weights:
+    return Weights.from_dict(cycle.matching_weights or {})
+
+
+def _alternatives(result_alternatives, profiles) -> list[dict]:
+    return [
+        {"mentor": mentor_id, "name": str(profiles[mentor_id].user), "score": points}
+        for mentor_id, points in result_alternatives
+    ]
+
+
+def unmatched_reason(mentee: MenteeData, mentors, rules: HardRules) -> str:
+    """Why a mentee is left without a proposal, in words staff can act on."""
+    where = (
+        f"outside {mentee.country} and {mentee.sub_region}"
+        if not rules.same_sub_region_allowed
+        else f"outside {mentee.country}"
+    )
+    eligible = [m for m in mentors if ineligibility(mentee, m, rules) is None]
+    if not eligible:
+        return f"No approved, available mentor {where}."
+    with_room = [m for m in eligible if m.capacity > 0]
+    if not with_room:
+        return f"All {len(eligible)} eligible mentor(s) {where} are full this cycle."
+    sharing = [m for m in with_room if mentee.interests & m.interests]
+    if not sharing:
+        return (
+            f"{len(with_room)} mentor(s) {where} had free places, but none shares "
+            "an interest, and their places went to mentees they suit better."
+        )
+    return (
+        f"{len(with_room)} mentor(s) {where} had free places "
+        f"({len(sharing)} sharing an interest), but each place went to a mentee "
+        "they suit better; more mentees are matched this way."
+    )
+
+
+@transaction.atomic
+def match_run_create(*, cycle, actor: User, previous: MatchRun | None = None):
+    """Propose matches for everyone waiting in the cycle and save them as a run.
+
+    Re-running from a previous run keeps the pairs staff locked there and
+    proposes for the rest. Nothing is applied: staff accept proposals later.
+    """
+    locked = (
+        list(previous.proposals.filter(locked=True, status=Proposal.Status.PROPOSED))
+        if previous
+        else []
+    )
+    pool = selectors.pool_for_cycle(
+        cycle,
+        leave_out={p.application_id for p in locked},
+        reserved=Counter(p.mentor_id for p in locked),
+    )
+    weights = weights_for(cycle)
+    started = time.perf_counter()
+    result = solver.propose(
+        pool.mentees, pool.mentors, weights, pool.rules, pool.labels, alternatives=2
+    )
+    seconds = time.perf_counter() - started
+    run = MatchRun.objects.create(
+        cycle=cycle,
+        created_by=actor,
+        previous=previous,
+        weights=weights.to_dict(),
+        mentees=len(pool.mentees) + len(locked),
+        slots=sum(m.capacity for m in pool.mentors) + len(locked),
+        matched=len(result.pairs) + len(locked),
+        total_score=sum(p.score.total for p in result.pairs)
+        + sum(p.score for p in locked),
+        optimal=result.optimal,
+        seconds=seconds,
+    )
+    Proposal.objects.bulk_create(
+        [
+            Proposal(
+                run=run,
+                application_id=p.application_id,
+                mentor_id=p.mentor_id,
+                score=p.score,
+                reasons=p.reasons,
+                alternatives=p.alternatives,
+                locked=True,
+                swapped=p.swapped,
+            )
+            for p in locked
+        ]
+        + [
+            Proposal(
+                run=run,
+                application_id=pair.mentee_id,
+                mentor_id=pair.mentor_id,
+                score=pair.score.total,
+                reasons=pair.score.reasons,
+                alternatives=_alternatives(pair.alternatives, pool.profiles),
+            )
+            for pair in result.pairs
+        ]
+    )
+    mentees = {m.id: m for m in pool.mentees}
+    Unmatched.objects.bulk_create(
+        [
+            Unmatched(
+                run=run,
+                application_id=mentee_id,
+                reason=unmatched_reason(mentees[mentee_id], pool.mentors, pool.rules),
+            )
+            for mentee_id in result.unmatched
+        ]
+    )
+    return run
+
+
+def _live_proposal(proposal_id: int) -> Proposal:
+    proposal = (
+        Proposal.objects.select_for_update(of=("self",))
+        .select_related("run__cycle", "application__applicant", "mentor__user")
+        .get(pk=proposal_id)
+    )
+    if proposal.status != Proposal.Status.PROPOSED:
+        raise MatchingError(
+            f"The proposal for {proposal.application.applicant} is already "
+            f"{proposal.get_status_display().lower()}."
+        )
+    return proposal
+
+
+def places_left_in_run(run: MatchRun, profiles) -> dict[int, int]:
+    """Per mentor profile: places this cycle not taken by open pairings nor by
+    the run's other live proposals."""
+    proposed = Counter(
+        run.proposals.filter(status=Proposal.Status.PROPOSED).values_list(
+            "mentor_id", flat=True
+        )
+    )
+    return {p.pk: p.capacity - p.taken - proposed[p.pk] for p in profiles}
+
+
+def swap_options(proposal: Proposal):
+    """Every approved mentor for this proposal's mentee: the eligible ones by
+    score, with their free places in this run, and the others with why not."""
+    cycle = proposal.run.cycle
+    pool = selectors.pool_for_one(proposal.application, cycle)
+    ranking = rank_mentors(
+        pool.mentees[0], pool.mentors, weights_for(cycle), pool.rules, pool.labels
+    )
+    room = places_left_in_run(proposal.run, pool.profiles.values())
+    return ranking, pool.profiles, room
+
+
+@transaction.atomic
+def proposal_swap(*, proposal_id: int, mentor_id: int, actor: User) -> Proposal:
+    """Give the proposal's mentee another mentor staff chose from the ranking."""
+    proposal = _live_proposal(proposal_id)
+    if mentor_id == proposal.mentor_id:
+        return proposal
+    cycle = proposal.run.cycle
+    pool = selectors.pool_for_one(proposal.application, cycle)
+    mentor = next((m for m in pool.mentors if m.id == mentor_id), None)
+    if mentor is None:
+        raise MatchingError("That mentor is not an approved mentor.")
+    mentee = pool.mentees[0]
+    reason = ineligibility(mentee, mentor, pool.rules)
+    if reason:
+        raise MatchingError(
+            f"{pool.profiles[mentor_id].user} cannot be proposed: {reason}."
+        )
+    if places_left_in_run(proposal.run, [pool.profiles[mentor_id]])[mentor_id] <= 0:
+        raise MatchingError(
+            f"{pool.profiles[mentor_id].user} has no free place left in these "
+            "proposals; remove or swap one of their other mentees first."
+        )
+    points = score(mentee, mentor, weights_for(cycle), pool.labels)
+    proposal.mentor_id = mentor_id
+    proposal.score = points.total
+    proposal.reasons = points.reasons
+    proposal.swapped = True
+    proposal.save(update_fields=["mentor", "score", "reasons", "swapped"])
+    return proposal
+
+
+@transaction.atomic
+def proposal_set_locked(*, proposal_id: int, locked: bool) -> Proposal:
+    proposal = _live_proposal(proposal_id)
+    proposal.locked = locked
+    proposal.save(update_fields=["locked"])
+    return proposal
+
+
+@transaction.atomic
+def proposal_remove(*, proposal_id: int) -> Proposal:
+    """Take a pair out of the proposals; re-running proposes for the mentee
+    again."""
+    proposal = _live_proposal(proposal_id)
+    proposal.status = Proposal.Status.REMOVED
+    proposal.locked = False
+    proposal.save(update_fields=["status", "locked"])
+    return proposal
+
+
+# Mentee preferences
+
+MAX_CHOICES = 3
+
+
+def preferences_application(user: User):
+    """The application through which this person may rank mentors now, if any:
+    approved, in a cycle that has rankings open, and not yet paired."""
+    return (
+        Application.objects.filter(
+            applicant=user,
+            status=Application.Status.APPROVED,
+            cycle__preferences_open=True,
+        )
+        .select_related("cycle", "applicant")
+        .order_by("-cycle__opens_at", "-pk")
+        .first()
+    )
+
+
+def preference_options(application: Application):
+    """The mentors this mentee may rank: eligible, with a free place, best fit
+    first, each with what the two share."""
+    pool = selectors.pool_for_one(application, application.cycle)
+    ranking = rank_mentors(
+        pool.mentees[0],
+        pool.mentors,
+        weights_for(application.cycle),
+        pool.rules,
+        pool.labels,
+    )
+    room = {m.id: m.capacity for m in pool.mentors}
+    return [
+        (pool.profiles[mentor_id], points)
+        for mentor_id, points in ranking.eligible
+        if room[mentor_id] > 0
+    ]
+
+
+@transaction.atomic
+def preferences_save(*, application: Application, mentor_ids: list[int]) -> None:
+    """Replace the mentee's ranking, best first. Every mentor must be one the
+    mentee may rank, so a hand-made request cannot rank anyone else."""
+    allowed = {profile.pk for profile, _ in preference_options(application)}
+    if len(mentor_ids) > MAX_CHOICES or len(set(mentor_ids)) != len(mentor_ids):
+        raise MatchingError(f"Rank up to {MAX_CHOICES} different mentors.")
+    if not set(mentor_ids) <= allowed:
+        raise MatchingError("One of the mentors cannot be ranked; choose again.")
+    MenteePreference.objects.filter(application=application).delete()
+    MenteePreference.objects.bulk_create(
+        MenteePreference(application=application, mentor_id=mentor_id, rank=rank)
+        for rank, mentor_id in enumerate(mentor_ids, start=1)
+    )

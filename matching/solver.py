@@ -629,7 +629,6 @@ def propose(
     whim) never changes the pairs.
     """
     weights, rules, labels = weights or Weights(), rules or HardRules(), labels or {}
-    weights, rules, labels = weights or Weights(), rules or HardRules(), labels or {}
     mentees = sorted(mentees, key=lambda person: person.id)
     mentors = sorted(mentors, key=lambda person: person.id)
     scorer = PairScorer(mentees, mentors, weights, rules)

@@ -6,4 +6,5 @@ app_name = "matching"
 
 urlpatterns = [
     path("pairings/<int:pk>/respond/", views.pairing_respond, name="respond"),
+    path("mentors/choose/", views.mentor_preferences, name="preferences"),
 ]

@@ -12,6 +12,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import Interest, MentorProfile
 from accounts.regions import countries_in_sub_region, sub_region_of, sub_regions
+from matching.scoring import Weights
 
 from . import services
 from .forms import CycleAdminForm
@@ -61,9 +62,66 @@ def _local(value):
     return formats.date_format(timezone.localtime(value), "j M Y, H:i")
 
 
+WEIGHT_LABELS = {
+    "interest": "Points per shared oncology area",
+    "career_goal": "Points per shared career goal",
+    "first_choice": "Points when the mentee ranked the mentor first",
+    "second_choice": "… second",
+    "third_choice": "… third",
+    "working_hour": "Points per overlapping working hour (09:00-17:00)",
+    "meeting_way": "Points for a shared way to meet",
+    "language": "Points for a shared language",
+    "waiting": "Points for a mentee waiting for a mentor (offered first)",
+}
+
+
+class _CycleMatchingForm(CycleAdminForm):
+    """The cycle form with the matching weights as number fields (declared
+    below, one per weight).
+
+    The weights are the matching layer's; the admin wires them in so staff
+    set them per cycle next to the cycle's other rules.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = Weights.from_dict(self.instance.matching_weights or {})
+        for name, value in current.to_dict().items():
+            self.initial.setdefault(f"weight_{name}", value)
+
+    def clean(self):
+        cleaned = super().clean()
+        weights = {name: cleaned.get(f"weight_{name}") for name in Weights().to_dict()}
+        if None not in weights.values():
+            # Only what differs from the defaults is stored, so a later change
+            # of a default reaches cycles that never chose otherwise.
+            defaults = Weights().to_dict()
+            self.instance.matching_weights = {
+                name: value
+                for name, value in weights.items()
+                if value != defaults[name]
+            }
+        return cleaned
+
+
+CycleMatchingForm = type(
+    "CycleMatchingForm",
+    (_CycleMatchingForm,),
+    {
+        f"weight_{name}": forms.IntegerField(
+            label=WEIGHT_LABELS[name],
+            min_value=0,
+            max_value=1000,
+            error_messages={"required": "Enter a whole number of points."},
+        )
+        for name in Weights().to_dict()
+    },
+)
+
+
 @admin.register(Cycle)
 class CycleAdmin(admin.ModelAdmin):
-    form = CycleAdminForm
+    form = CycleMatchingForm
     list_display = ["name", "window", "open_now", "program_starts_on"]
     search_fields = ["name"]
     fieldsets = [
@@ -100,6 +158,15 @@ class CycleAdmin(admin.ModelAdmin):
                     "preferences_open",
                     "response_days",
                 ]
+            },
+        ),
+        (
+            "Matching weights",
+            {
+                "description": "How much each thing a mentee and mentor share "
+                "counts when matches are proposed. Matching first pairs as many "
+                "mentees as it can, then prefers the best total fit.",
+                "fields": [f"weight_{name}" for name in Weights().to_dict()],
             },
         ),
     ]

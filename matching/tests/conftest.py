@@ -1,3 +1,5 @@
+from datetime import date
+
 import pytest
 
 from applications.models import Application
@@ -10,7 +12,7 @@ from mentorship.tests.factories import mentor_profile
 @pytest.fixture
 def cycle(db):
     return Cycle.objects.create(
-        name="2027-2028", program_starts_on="2027-03-01", response_days=10
+        name="2027-2028", program_starts_on=date(2027, 3, 1), response_days=10
     )
 
 

@@ -158,6 +158,7 @@ def random_people(rng, n_mentees, n_mentors):
         MenteeData(
             id=i,
             preferred_mentors=tuple(rng.sample(range(n_mentors), rng.randint(0, 3))),
+            waiting=rng.random() < 0.2,
             **traits(),
         )
         for i in range(n_mentees)
@@ -187,3 +188,15 @@ def test_vectorised_scores_equal_scalar_scores(relaxed):
     rows, cols = np.array([3, 9, 30]), np.array([0, 4, 24])
     scorer = PairScorer(mentees, mentors, weights, rules)
     assert (scorer.block(rows, cols) == block[np.ix_(rows, cols)]).all()
+
+
+def test_a_waiting_mentee_gets_the_last_place():
+    from matching.solver import propose
+
+    mentor = MentorData(id="m", country="DE", capacity=1, interests=frozenset({1}))
+    new = MenteeData(id="a-new", country="IN", interests=frozenset({1}))
+    waiting = MenteeData(id="b-waiting", country="KE", waiting=True)
+    result = propose([new, waiting], [mentor])
+    assert [(p.mentee_id, p.mentor_id) for p in result.pairs] == [("b-waiting", "m")]
+    assert "waiting for a mentor, so offered first" in result.pairs[0].score.reasons
+    assert result.unmatched == ["a-new"]

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from accounts.models import MembershipType
+from matching.scoring import Weights
 from mentorship import services
 from mentorship.demo import OPEN_CYCLE_NAME, PAST_CYCLE_NAME
 from mentorship.demo import seed as seed_demo_cycles
@@ -205,6 +206,7 @@ def admin_data(**overrides):
         "cv_max_mb": "5",
         "require_different_sub_region": "on",
         "response_days": "14",
+        **{f"weight_{name}": str(v) for name, v in Weights().to_dict().items()},
     }
     return {**data, **overrides}
 
@@ -338,3 +340,19 @@ def test_demo_cycles_move_along_when_seeded_much_later():
         seed_demo_cycles()
         assert cycle_status().open_cycle.name == OPEN_CYCLE_NAME
     assert Cycle.objects.count() == 2
+
+
+def test_staff_set_the_matching_weights_per_cycle(client, staff):
+    client.force_login(staff)
+    response = client.post(
+        reverse("admin:mentorship_cycle_add"),
+        admin_data(weight_interest="25", weight_language="-1"),
+    )
+    assert "Ensure this value is greater than or equal to 0." in (
+        response.content.decode()
+    )
+    client.post(reverse("admin:mentorship_cycle_add"), admin_data(weight_interest="25"))
+    cycle = Cycle.objects.get(name="2027 cycle")
+    assert cycle.matching_weights == {"interest": 25}
+    page = client.get(reverse("admin:mentorship_cycle_change", args=[cycle.pk]))
+    assert 'name="weight_interest" value="25"' in page.content.decode()
