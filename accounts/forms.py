@@ -74,9 +74,22 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["full_name", "country", "time_zone", "institution"]
-        labels = {"full_name": "Full name", "institution": "Institution"}
-        widgets = {"full_name": forms.TextInput(attrs={"autocomplete": "name"})}
+        fields = [
+            "full_name",
+            "country",
+            "time_zone",
+            "institution",
+            "reminder_delivery",
+        ]
+        labels = {
+            "full_name": "Full name",
+            "institution": "Institution",
+            "reminder_delivery": "Reminders about your mentoring",
+        }
+        widgets = {
+            "full_name": forms.TextInput(attrs={"autocomplete": "name"}),
+            "reminder_delivery": forms.RadioSelect,
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

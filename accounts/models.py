@@ -80,6 +80,19 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text="Dates and times are shown to you in this time zone.",
     )
     institution = models.CharField(max_length=200, blank=True)
+
+    class ReminderDelivery(models.TextChoices):
+        IMMEDIATE = "immediate", "As they come"
+        WEEKLY = "weekly", "In one weekly digest"
+
+    reminder_delivery = models.CharField(
+        "reminders",
+        max_length=10,
+        choices=ReminderDelivery.choices,
+        default=ReminderDelivery.IMMEDIATE,
+        help_text="Account, decision and introduction emails always come "
+        "straight away.",
+    )
     is_staff = models.BooleanField(
         "staff status",
         default=False,

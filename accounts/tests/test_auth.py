@@ -147,7 +147,12 @@ def test_profile_edit_validates_and_saves(client, mentee):
         url, {"full_name": "", "country": "ZZ", "time_zone": "Nowhere/City"}
     )
     assert response.status_code == 200
-    assert set(response.context["form"].errors) == {"full_name", "country", "time_zone"}
+    assert set(response.context["form"].errors) == {
+        "full_name",
+        "country",
+        "time_zone",
+        "reminder_delivery",
+    }
 
     response = client.post(
         url,
@@ -156,6 +161,7 @@ def test_profile_edit_validates_and_saves(client, mentee):
             "country": "GH",
             "time_zone": "Africa/Accra",
             "institution": "Korle Bu Teaching Hospital",
+            "reminder_delivery": "weekly",
         },
     )
     assert response.status_code == 302
@@ -165,6 +171,7 @@ def test_profile_edit_validates_and_saves(client, mentee):
         "GH",
         "Africa/Accra",
     )
+    assert mentee.reminder_delivery == "weekly"
 
 
 def test_profile_needs_login(client, db):
