@@ -9,10 +9,13 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import MentorProfile, User
+from accounts.languages import language_names
+from accounts.models import MentorProfile, User, meeting_way_labels
 from applications import services as application_services
 from applications.models import Application
+from mentorship import services as mentorship_services
 from mentorship.models import Pairing
+from mentorship.selectors import local_time
 from mentorship.services import absolute_url, email_render_and_queue
 
 from . import selectors, solver
@@ -24,6 +27,8 @@ from .scoring import (
     ineligibility,
     rank_mentors,
     score,
+    utc_offset_minutes,
+    working_hours_overlap,
 )
 
 
@@ -125,6 +130,9 @@ def proposals_accept(*, proposal_ids: list[int], actor: User) -> list[Pairing]:
             proposed_at=now,
             respond_by=now + timedelta(days=cycle.response_days),
         )
+        mentorship_services.pairing_record(
+            pairing, actor=actor, description="Proposed by staff"
+        )
         taken[mentor.pk] += 1
         proposal.status = Proposal.Status.ACCEPTED
         proposal.pairing = pairing
@@ -176,26 +184,116 @@ def pairing_respond(
         return pairing
     setattr(pairing, f"{role}_accepted_at", now)
     fields = [f"{role}_accepted_at"]
-    if pairing.mentee_accepted_at and pairing.mentor_accepted_at:
+    both = pairing.mentee_accepted_at and pairing.mentor_accepted_at
+    if both:
         cycle = pairing.cycle
         starts_on = max(cycle.program_starts_on or now.date(), now.date())
-        pairing.status = Pairing.Status.CONFIRMED
         pairing.confirmed_at = now
         pairing.starts_on = starts_on
         pairing.ends_on = add_months(starts_on, cycle.program_months)
-        fields += ["status", "confirmed_at", "starts_on", "ends_on"]
+        fields += ["confirmed_at", "starts_on", "ends_on"]
     pairing.save(update_fields=fields)
-    if pairing.status == Pairing.Status.CONFIRMED:
-        for person in (pairing.mentee, pairing.mentor):
-            _pairing_email(pairing, person, template="pairing_confirmed")
+    mentorship_services.pairing_record(
+        pairing, actor=user, description=f"The {role} accepted"
+    )
+    if both:
+        mentorship_services.pairing_set_status(
+            pairing,
+            Pairing.Status.CONFIRMED,
+            actor=user,
+            description="Confirmed: both accepted",
+        )
+        pairing_introduce(pairing)
     return pairing
 
 
+def _profile_of(pairing: Pairing, person: User) -> dict:
+    """What the introduction says about one of the two."""
+    if person.pk == pairing.mentor_id:
+        profile = (
+            MentorProfile.objects.filter(user=person)
+            .prefetch_related("interests", "career_goals")
+            .first()
+        )
+        if profile is None:
+            return {}
+        return {
+            "position": profile.position,
+            "interests": [str(i) for i in profile.interests.all()],
+            "career_goals": [str(g) for g in profile.career_goals.all()],
+            "meeting_ways": profile.meeting_way_labels,
+            "languages": profile.language_names,
+        }
+    application = (
+        Application.objects.filter(applicant=person, cycle_id=pairing.cycle_id)
+        .prefetch_related("interests", "career_goals")
+        .first()
+    )
+    if application is None:
+        return {}
+    return {
+        "position": application.position,
+        "interests": [str(i) for i in application.interests.all()],
+        "career_goals": [str(g) for g in application.career_goals.all()],
+        "meeting_ways": meeting_way_labels(application.meeting_ways),
+        "languages": language_names(["en", *application.languages]),
+    }
+
+
+def pairing_introduce(pairing: Pairing) -> None:
+    """Introduce the two by email and mark the pairing introduced.
+
+    The emails are outbox rows written in the caller's transaction, so the
+    introduction is sent (by a task, or else by the sweep) exactly when the
+    confirmation commits.
+    """
+    today = timezone.now().date()
+    overlap = working_hours_overlap(
+        utc_offset_minutes(pairing.mentee.time_zone, today),
+        utc_offset_minutes(pairing.mentor.time_zone, today),
+    )
+    profiles = {
+        person.pk: _profile_of(pairing, person)
+        for person in (pairing.mentee, pairing.mentor)
+    }
+    for person in (pairing.mentee, pairing.mentor):
+        other = pairing.other_person(person)
+        email_render_and_queue(
+            key=f"intro:pairing:{pairing.pk}:{pairing.role_of(person)}",
+            event="pairing.introduction",
+            to=person.email,
+            template="pairing_introduction",
+            time_zone=person.time_zone,
+            context={
+                "pairing": pairing,
+                "person": person,
+                "other": other,
+                "role": pairing.role_of(person),
+                "profile": profiles[other.pk],
+                "other_time": local_time(
+                    other.time_zone, reader_time_zone=person.time_zone
+                ),
+                "overlap_hours": overlap,
+                "pairing_url": absolute_url(
+                    reverse("mentorship:pairing_detail", args=[pairing.pk])
+                ),
+            },
+        )
+    mentorship_services.pairing_set_status(
+        pairing,
+        Pairing.Status.INTRODUCED,
+        actor=None,
+        description="Introduced to one another by email",
+    )
+
+
 def _cancel(pairing: Pairing, *, actor, reason: str, at) -> None:
-    pairing.status = Pairing.Status.CANCELLED
     pairing.ended_at = at
     pairing.end_reason = reason
-    pairing.save(update_fields=["status", "ended_at", "end_reason"])
+    pairing.save(update_fields=["ended_at", "end_reason"])
+    mentorship_services.pairing_set_status(
+        pairing, Pairing.Status.CANCELLED, actor=actor, description=reason
+    )
     _return_to_staff(pairing, actor=actor, reason=reason)
     # The reason is for staff; neither person is told what the other said.
     for person in (pairing.mentee, pairing.mentor):

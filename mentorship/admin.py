@@ -1,8 +1,11 @@
+from zoneinfo import ZoneInfo
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -12,11 +15,19 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import Interest, MentorProfile
 from accounts.regions import countries_in_sub_region, sub_region_of, sub_regions
+from matching import email_previews
 from matching.scoring import Weights
 
 from . import services
-from .forms import CycleAdminForm
-from .models import Cycle, OpeningNotification, OutboundEmail, Pairing
+from .forms import CycleAdminForm, IntroCallForm, IntroCallOutcomeForm
+from .models import (
+    Cycle,
+    IntroCall,
+    OpeningNotification,
+    OutboundEmail,
+    Pairing,
+    PairingEvent,
+)
 
 
 @admin.register(OutboundEmail)
@@ -31,6 +42,7 @@ class OutboundEmailAdmin(admin.ModelAdmin):
         "sent_at",
     ]
     list_filter = ["status", "event"]
+    # Recipient first: "every email we sent this person" is the usual question.
     search_fields = ["to", "subject", "idempotency_key"]
     date_hierarchy = "created_at"
     show_full_result_count = False
@@ -44,6 +56,48 @@ class OutboundEmailAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    change_list_template = "admin/mentorship/outboundemail/change_list.html"
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("previews/", wrap(self.previews_view), name="outbox_previews"),
+            path(
+                "previews/<slug:name>/",
+                wrap(self.preview_view),
+                name="outbox_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def previews_view(self, request):
+        return TemplateResponse(
+            request,
+            "admin/mentorship/outboundemail/previews.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": "Email templates",
+                "names": email_previews.template_names(),
+            },
+        )
+
+    def preview_view(self, request, name):
+        try:
+            preview = email_previews.render_preview(name)
+        except KeyError:
+            raise Http404("No such email template.") from None
+        return TemplateResponse(
+            request,
+            "admin/mentorship/outboundemail/preview.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": f"Email: {name}",
+                "preview": preview,
+            },
+        )
 
     @admin.action(description="Send the selected failed emails again")
     def resend(self, request, queryset):
@@ -517,21 +571,33 @@ class MentorProfileAdmin(SimpleHistoryAdmin):
         )
 
 
+class PairingEventInline(admin.TabularInline):
+    model = PairingEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "status", "description", "actor"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Pairing)
 class PairingAdmin(admin.ModelAdmin):
-    """Every pairing, for staff to look up. Pairings are made by matching."""
+    """Every pairing, for staff to look up and to host the introductory call.
+    Pairings are made by matching."""
 
     list_display = [
         "mentee",
         "mentor",
         "cycle",
         "status",
-        "proposed_at",
+        "intro_call_at",
         "starts_on",
         "ends_on",
     ]
-    list_filter = ["status", "cycle"]
-    list_select_related = ["mentee", "mentor", "cycle"]
+    list_filter = ["status", "cycle", "intro_call__status"]
+    list_select_related = ["mentee", "mentor", "cycle", "intro_call"]
     search_fields = [
         "mentee__email",
         "mentee__full_name",
@@ -540,12 +606,110 @@ class PairingAdmin(admin.ModelAdmin):
     ]
     show_full_result_count = False
     date_hierarchy = "proposed_at"
+    inlines = [PairingEventInline]
+    change_form_template = "admin/mentorship/pairing/change_form.html"
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
+        # The record is read-only; the introductory call has its own page.
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="introductory call", ordering="intro_call__starts_at")
+    def intro_call_at(self, pairing):
+        call = getattr(pairing, "intro_call", None)
+        if call is None:
+            return "Not scheduled"
+        if call.status != IntroCall.Status.SCHEDULED:
+            return call.get_status_display()
+        return _local(call.starts_at)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/intro-call/",
+                self.admin_site.admin_view(self.intro_call_view),
+                name="mentorship_pairing_intro_call",
+            ),
+            *super().get_urls(),
+        ]
+
+    def intro_call_view(self, request, pk):
+        if not request.user.is_staff or not self.has_view_permission(request):
+            raise PermissionDenied
+        pairing = get_object_or_404(
+            Pairing.objects.select_related("mentee", "mentor", "cycle"), pk=pk
+        )
+        call = IntroCall.objects.filter(pairing=pairing).select_related("host").first()
+        action = request.POST.get("action") if request.method == "POST" else None
+        initial = {"host": request.user}
+        if call is not None and call.status == IntroCall.Status.SCHEDULED:
+            initial = {
+                "starts_at": timezone.localtime(call.starts_at),
+                "duration_minutes": call.duration_minutes,
+                "location": call.location,
+                "host": call.host,
+            }
+        form = IntroCallForm(
+            request.POST if action == "schedule" else None, initial=initial
+        )
+        outcome = IntroCallOutcomeForm(request.POST if action == "record" else None)
+        try:
+            if action == "schedule" and form.is_valid():
+                services.intro_call_schedule(
+                    pairing_id=pairing.pk, actor=request.user, **form.cleaned_data
+                )
+                self.message_user(
+                    request,
+                    "The invitation is on its way to the mentee, the mentor and "
+                    "the host, each in their own time zone.",
+                    messages.SUCCESS,
+                )
+                return redirect("admin:mentorship_pairing_intro_call", pairing.pk)
+            if action == "cancel":
+                services.intro_call_cancel(pairing_id=pairing.pk, actor=request.user)
+                self.message_user(
+                    request, "Cancelled; everyone was told.", messages.SUCCESS
+                )
+                return redirect("admin:mentorship_pairing_intro_call", pairing.pk)
+            if action == "record" and outcome.is_valid():
+                services.intro_call_record(
+                    pairing_id=pairing.pk, actor=request.user, **outcome.cleaned_data
+                )
+                self.message_user(request, "Recorded.", messages.SUCCESS)
+                return redirect("admin:mentorship_pairing_intro_call", pairing.pk)
+        except services.PairingError as error:
+            self.message_user(request, str(error), messages.ERROR)
+        people = [
+            ("Mentee", pairing.mentee),
+            ("Mentor", pairing.mentor),
+            *([("Host", call.host)] if call else []),
+        ]
+        return TemplateResponse(
+            request,
+            "admin/mentorship/pairing/intro_call.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": f"Introductory call: {pairing.mentee} and {pairing.mentor}",
+                "pairing": pairing,
+                "call": call,
+                "form": form,
+                "outcome": outcome,
+                "can_schedule": pairing.status in Pairing.UNDER_WAY,
+                "times": [
+                    (
+                        role,
+                        person,
+                        timezone.localtime(call.starts_at, ZoneInfo(person.time_zone))
+                        if call
+                        else None,
+                    )
+                    for role, person in people
+                ],
+            },
+        )

@@ -6,7 +6,7 @@ from django_countries import countries
 
 from accounts.forms import InterestChoiceField, TimeZoneField
 from accounts.languages import LANGUAGES
-from accounts.models import Interest, MeetingWay, MembershipType, MentorProfile
+from accounts.models import Interest, MeetingWay, MembershipType, MentorProfile, User
 
 from . import services
 from .models import Cycle
@@ -246,4 +246,71 @@ class AvailabilityForm(forms.Form):
     available = forms.TypedChoiceField(
         choices=[("yes", "Available"), ("no", "Paused")],
         coerce=lambda value: value == "yes",
+    )
+
+
+class IntroCallForm(forms.Form):
+    """Staff schedule the introductory call, in their own time zone."""
+
+    starts_at = forms.DateTimeField(
+        label="Date and time",
+        input_formats=["%Y-%m-%dT%H:%M"],
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+        ),
+        error_messages={
+            "required": "Choose the date and time of the call.",
+            "invalid": "Enter a date and time like 2027-03-15 14:00.",
+        },
+    )
+    duration_minutes = forms.IntegerField(
+        label="Length (minutes)",
+        min_value=10,
+        max_value=180,
+        initial=30,
+        error_messages={
+            "required": "Enter the length in minutes.",
+            "min_value": "A call lasts 10 to 180 minutes.",
+            "max_value": "A call lasts 10 to 180 minutes.",
+        },
+    )
+    location = forms.CharField(
+        label="Video link or phone details",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        error_messages={"required": "Give the link or phone details to join."},
+    )
+    host = forms.ModelChoiceField(
+        queryset=User.objects.filter(is_staff=True, is_active=True).order_by(
+            "full_name", "email"
+        ),
+        label="Host",
+        empty_label=None,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        zone = timezone.get_current_timezone_name()
+        self.fields["starts_at"].help_text = f"In your time zone ({zone})."
+
+    def clean_starts_at(self):
+        starts_at = self.cleaned_data["starts_at"]
+        if starts_at <= timezone.now():
+            raise ValidationError("Choose a time in the future.")
+        return starts_at
+
+
+class IntroCallOutcomeForm(forms.Form):
+    held = forms.TypedChoiceField(
+        label="Was the call held?",
+        choices=[("yes", "Held"), ("no", "Missed")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Say whether the call was held."},
+    )
+    note = forms.CharField(
+        label="Note (for staff)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
     )

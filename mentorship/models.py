@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -225,16 +227,20 @@ class Pairing(models.Model):
     class Status(models.TextChoices):
         PROPOSED = "proposed", "Proposed, waiting for both to accept"
         CONFIRMED = "confirmed", "Confirmed"
+        INTRODUCED = "introduced", "Introduced"
+        ACTIVE = "active", "Active"
         COMPLETED = "completed", "Completed"
         ENDED = "ended", "Ended early"
         CANCELLED = "cancelled", "Not going ahead"
 
     # A pairing in these states holds a place: the mentee has a mentor and the
     # mentor's capacity is used.
-    OPEN = (Status.PROPOSED, Status.CONFIRMED)
+    OPEN = (Status.PROPOSED, Status.CONFIRMED, Status.INTRODUCED, Status.ACTIVE)
+    # Both people have accepted and the year has not ended.
+    UNDER_WAY = (Status.CONFIRMED, Status.INTRODUCED, Status.ACTIVE)
     # In these states the two people are, or were, each other's pair, so each
     # may see the other's profile and the mentee's application.
-    VISIBLE = (Status.PROPOSED, Status.CONFIRMED, Status.COMPLETED, Status.ENDED)
+    VISIBLE = (*OPEN, Status.COMPLETED, Status.ENDED)
 
     cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="pairings")
     mentee = models.ForeignKey(
@@ -265,7 +271,9 @@ class Pairing(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["mentee", "cycle"],
-                condition=models.Q(status__in=["proposed", "confirmed"]),
+                condition=models.Q(
+                    status__in=["proposed", "confirmed", "introduced", "active"]
+                ),
                 name="pairing_one_open_per_mentee_cycle",
             ),
             models.CheckConstraint(
@@ -307,3 +315,82 @@ class Pairing(models.Model):
         if user.pk == self.mentee_id:
             return self.mentee_accepted_at is not None
         return self.mentor_accepted_at is not None
+
+
+class PairingEvent(models.Model):
+    """One step in a pairing's life: what happened, when, by whom."""
+
+    pairing = models.ForeignKey(
+        Pairing, on_delete=models.CASCADE, related_name="events"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    status = models.CharField(max_length=10, choices=Pairing.Status.choices)
+    description = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [
+            models.Index(fields=["pairing", "at"], name="pairing_event_timeline_idx")
+        ]
+
+    def __str__(self):
+        return self.description
+
+
+class IntroCall(models.Model):
+    """The call staff host to introduce a mentor and mentee to one another.
+
+    Stored in UTC; every person sees it in their own time zone. The calendar
+    invitation keeps one UID for the call's whole life, and its sequence goes
+    up with each change, so calendars update the event rather than add one.
+    """
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        CANCELLED = "cancelled", "Cancelled"
+        HELD = "held", "Held"
+        MISSED = "missed", "Missed"
+
+    pairing = models.OneToOneField(
+        Pairing, on_delete=models.CASCADE, related_name="intro_call"
+    )
+    starts_at = models.DateTimeField()
+    duration_minutes = models.PositiveSmallIntegerField(default=30)
+    location = models.CharField(
+        "video link or phone details",
+        max_length=500,
+        help_text="A link to the video call, or a phone number and access code.",
+    )
+    host = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uid = models.CharField(max_length=200, unique=True)
+    sequence = models.PositiveIntegerField(default=0)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.SCHEDULED
+    )
+    outcome_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(duration_minutes__gte=10, duration_minutes__lte=180),
+                name="intro_call_reasonable_length",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Introductory call for {self.pairing}"
+
+    @property
+    def ends_at(self):
+        return self.starts_at + timedelta(minutes=self.duration_minutes)

@@ -1,8 +1,11 @@
 import base64
 import hashlib
 import logging
+import uuid
 import zoneinfo
 from datetime import timedelta
+from email.utils import parseaddr
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
@@ -17,8 +20,15 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from accounts.models import MentorProfile, User
 
-from . import selectors
-from .models import Cycle, OpeningNotification, OutboundEmail
+from . import calendar, selectors
+from .models import (
+    Cycle,
+    IntroCall,
+    OpeningNotification,
+    OutboundEmail,
+    Pairing,
+    PairingEvent,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -188,6 +198,7 @@ def email_render_and_queue(
     context: dict,
     time_zone: str = "UTC",
     headers: dict | None = None,
+    attachments: list[dict] | None = None,
 ) -> OutboundEmail:
     """Render ``templates/emails/<template>{_subject.txt,.txt,.html}`` and queue it.
 
@@ -208,6 +219,7 @@ def email_render_and_queue(
         body_text=body_text,
         body_html=body_html,
         headers=headers,
+        attachments=attachments,
     )
 
 
@@ -537,3 +549,196 @@ def mentor_decide(
         note=mentor.decision_note,
     )
     return mentor
+
+
+# Pairings
+
+
+class PairingError(Exception):
+    """A request the pairing's state does not allow; the message says why."""
+
+
+def pairing_record(pairing: Pairing, *, actor, description: str) -> PairingEvent:
+    return PairingEvent.objects.create(
+        pairing=pairing, actor=actor, status=pairing.status, description=description
+    )
+
+
+def pairing_set_status(pairing: Pairing, status: str, *, actor, description: str):
+    """Move a pairing on and record the step; the caller holds its row lock."""
+    pairing.status = status
+    pairing.save(update_fields=["status"])
+    pairing_record(pairing, actor=actor, description=description)
+
+
+def _lock_pairing(pairing_id: int) -> Pairing:
+    return (
+        Pairing.objects.select_for_update(of=("self",))
+        .select_related("cycle", "mentee", "mentor")
+        .get(pk=pairing_id)
+    )
+
+
+def pairing_mark_active(pairing: Pairing, *, actor, why: str) -> None:
+    """The pair has met: the introductory call was held or a first contact was
+    logged. Only a pairing that has not got there yet moves."""
+    if pairing.status in (Pairing.Status.CONFIRMED, Pairing.Status.INTRODUCED):
+        pairing_set_status(
+            pairing, Pairing.Status.ACTIVE, actor=actor, description=f"Active: {why}"
+        )
+
+
+# The introductory call
+
+
+def _intro_call_uid(pairing: Pairing) -> str:
+    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"intro-call-{pairing.pk}-{uuid.uuid4().hex}@{domain}"
+
+
+def intro_call_invitation(call: IntroCall) -> bytes:
+    pairing = call.pairing
+    organizer_name, organizer_email = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    people = [pairing.mentee, pairing.mentor, call.host]
+    return calendar.intro_call_ics(
+        uid=call.uid,
+        sequence=call.sequence,
+        starts_at=call.starts_at,
+        ends_at=call.ends_at,
+        summary=f"Introductory call: {pairing.mentee} and {pairing.mentor}",
+        description=(
+            f"Program staff ({call.host}) introduce {pairing.mentee}, mentee, "
+            f"and {pairing.mentor}, mentor, to one another.\n\nJoin: "
+            f"{call.location}\n\nYour pairing page: "
+            + absolute_url(reverse("mentorship:pairing_detail", args=[pairing.pk]))
+        ),
+        location=call.location,
+        organizer=(organizer_name or "Virtual Mentors Program", organizer_email),
+        attendees=[(person.display_name, person.email) for person in people],
+        cancelled=call.status == IntroCall.Status.CANCELLED,
+    )
+
+
+def _intro_call_emails(call: IntroCall, *, rescheduled: bool = False) -> None:
+    pairing = call.pairing
+    cancelled = call.status == IntroCall.Status.CANCELLED
+    invitation = attachment(
+        "intro-call.ics",
+        intro_call_invitation(call),
+        f"text/calendar; method={'CANCEL' if cancelled else 'REQUEST'}",
+    )
+    for person in (pairing.mentee, pairing.mentor, call.host):
+        email_render_and_queue(
+            key=f"introcall:{call.pk}:{call.sequence}:{person.pk}",
+            event="intro_call.cancelled" if cancelled else "intro_call.invitation",
+            to=person.email,
+            template="intro_call_cancelled" if cancelled else "intro_call",
+            time_zone=person.time_zone,
+            context={
+                "call": call,
+                "pairing": pairing,
+                "person": person,
+                "time_zone": person.time_zone,
+                "rescheduled": rescheduled,
+                "pairing_url": absolute_url(
+                    reverse("mentorship:pairing_detail", args=[pairing.pk])
+                ),
+            },
+            attachments=[invitation],
+        )
+
+
+@transaction.atomic
+def intro_call_schedule(
+    *,
+    pairing_id: int,
+    starts_at,
+    duration_minutes: int,
+    location: str,
+    host: User,
+    actor: User,
+) -> IntroCall:
+    """Schedule the introductory call, or move it; everyone gets the invitation.
+
+    Moving it keeps the invitation's UID and raises its sequence, so the
+    event already in people's calendars is updated.
+    """
+    pairing = _lock_pairing(pairing_id)
+    if pairing.status not in Pairing.UNDER_WAY:
+        raise PairingError(
+            "The introductory call is scheduled once both people have accepted "
+            f"the pairing; this one is {pairing.get_status_display().lower()}."
+        )
+    call = IntroCall.objects.select_for_update().filter(pairing=pairing).first()
+    location = location.strip()
+    if call is None:
+        call = IntroCall(pairing=pairing, uid=_intro_call_uid(pairing))
+        rescheduled = False
+    else:
+        if call.status in (IntroCall.Status.HELD, IntroCall.Status.MISSED):
+            raise PairingError("The introductory call has already taken place.")
+        unchanged = (
+            call.status == IntroCall.Status.SCHEDULED
+            and call.starts_at == starts_at
+            and call.duration_minutes == duration_minutes
+            and call.location == location
+            and call.host_id == host.pk
+        )
+        if unchanged:
+            return call
+        call.sequence += 1
+        rescheduled = call.status == IntroCall.Status.SCHEDULED
+    call.starts_at = starts_at
+    call.duration_minutes = duration_minutes
+    call.location = location
+    call.host = host
+    call.status = IntroCall.Status.SCHEDULED
+    call.save()
+    when = timezone.localtime(starts_at, zoneinfo.ZoneInfo("UTC"))
+    pairing_record(
+        pairing,
+        actor=actor,
+        description=f"Introductory call {'moved to' if rescheduled else 'set for'} "
+        f"{when:%d %b %Y %H:%M} UTC",
+    )
+    _intro_call_emails(call, rescheduled=rescheduled)
+    return call
+
+
+@transaction.atomic
+def intro_call_cancel(*, pairing_id: int, actor: User) -> IntroCall:
+    pairing = _lock_pairing(pairing_id)
+    call = IntroCall.objects.select_for_update().filter(pairing=pairing).first()
+    if call is None or call.status != IntroCall.Status.SCHEDULED:
+        raise PairingError("There is no scheduled introductory call to cancel.")
+    call.status = IntroCall.Status.CANCELLED
+    call.sequence += 1
+    call.save(update_fields=["status", "sequence", "updated_at"])
+    pairing_record(pairing, actor=actor, description="Introductory call cancelled")
+    _intro_call_emails(call)
+    return call
+
+
+@transaction.atomic
+def intro_call_record(
+    *, pairing_id: int, held: bool, note: str, actor: User, now=None
+) -> IntroCall:
+    """After the call, staff say whether it was held, with a note. A held call
+    makes the pairing active."""
+    pairing = _lock_pairing(pairing_id)
+    call = IntroCall.objects.select_for_update().filter(pairing=pairing).first()
+    if call is None or call.status == IntroCall.Status.CANCELLED:
+        raise PairingError("There is no introductory call to report on.")
+    if call.starts_at > (now or timezone.now()):
+        raise PairingError("The introductory call has not started yet.")
+    call.status = IntroCall.Status.HELD if held else IntroCall.Status.MISSED
+    call.outcome_note = note.strip()
+    call.save(update_fields=["status", "outcome_note", "updated_at"])
+    pairing_record(
+        pairing,
+        actor=actor,
+        description="Introductory call held" if held else "Introductory call missed",
+    )
+    if held:
+        pairing_mark_active(pairing, actor=actor, why="the introductory call was held")
+    return call

@@ -20,6 +20,11 @@ mentor_patterns = [
     ),
     path("pairings/", views.pairing_list, name="pairing_list"),
     path("pairings/<int:pk>/", views.pairing_detail, name="pairing_detail"),
+    path(
+        "pairings/<int:pk>/intro-call.ics",
+        views.pairing_intro_call_ics,
+        name="pairing_intro_call_ics",
+    ),
 ]
 
 urlpatterns = [

@@ -1,8 +1,9 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
-from django.http import JsonResponse
-from django.shortcuts import redirect, render
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -12,7 +13,7 @@ from accounts.models import Interest, MentorProfile
 from . import health, selectors, services
 from .access import get_pairing_for_user
 from .forms import AvailabilityForm, MentorProfileForm, NotificationRequestForm
-from .models import Pairing
+from .models import IntroCall, Pairing
 
 USABLE = {"ok", "in-process"}
 
@@ -214,6 +215,27 @@ def pairing_detail(request, pk):
                 other.time_zone, reader_time_zone=request.user.time_zone
             ),
             "statuses": Pairing.Status,
+            "under_way": Pairing.UNDER_WAY,
             "you_accepted": pairing.accepted_by(request.user),
+            "call": IntroCall.objects.filter(pairing=pairing)
+            .exclude(status=IntroCall.Status.CANCELLED)
+            .first(),
+            "now": timezone.now(),
         },
     )
+
+
+@never_cache
+@login_required
+def pairing_intro_call_ics(request, pk):
+    pairing = get_pairing_for_user(request.user, pk)
+    call = get_object_or_404(
+        IntroCall.objects.select_related("host"),
+        pairing=pairing,
+        status=IntroCall.Status.SCHEDULED,
+    )
+    response = HttpResponse(
+        services.intro_call_invitation(call), content_type="text/calendar"
+    )
+    response["Content-Disposition"] = 'attachment; filename="intro-call.ics"'
+    return response

@@ -12,6 +12,7 @@ from django.utils import timezone
 from applications.models import Application
 from matching import services
 from matching.models import MatchRun, Proposal
+from matching.scoring import utc_offset_minutes, working_hours_overlap
 from matching.services import add_months
 from mentorship.models import Pairing
 from mentorship.tests.factories import mentor_profile
@@ -147,11 +148,40 @@ def test_both_accept_and_the_pairing_is_confirmed(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/pairings/{pairing.pk}/respond/", {"answer": "accept"})
     pairing.refresh_from_db()
-    assert pairing.status == Status.CONFIRMED
+    assert pairing.status == Status.INTRODUCED
+    assert pairing.confirmed_at is not None
     assert pairing.starts_on == date(2027, 3, 1)
     assert pairing.ends_on == date(2028, 3, 1)
-    assert sorted(m.to[0] for m in mail.outbox) == [mentee.email, mentor.email]
-    assert all("is confirmed" in m.subject for m in mail.outbox)
+    assert list(pairing.events.values_list("status", "description")) == [
+        ("proposed", "Proposed by staff"),
+        ("proposed", "The mentee accepted"),
+        ("proposed", "The mentor accepted"),
+        ("confirmed", "Confirmed: both accepted"),
+        ("introduced", "Introduced to one another by email"),
+    ]
+    intro = {m.to[0]: m for m in mail.outbox}
+    assert set(intro) == {mentee.email, mentor.email}
+    to_mentee = intro[mentee.email]
+    assert to_mentee.subject == "Meet your mentor, Henrik Larsen"
+    assert "Country: Denmark" in to_mentee.body
+    assert (
+        "Local time now:" in to_mentee.body and "(Europe/Copenhagen)" in to_mentee.body
+    )
+    # Lagos and Copenhagen: 8 shared hours in winter, 7 in Danish summer time.
+    today = timezone.now().date()
+    hours = working_hours_overlap(
+        utc_offset_minutes("Africa/Lagos", today),
+        utc_offset_minutes("Europe/Copenhagen", today),
+    )
+    assert hours in (7, 8)
+    assert f"for each of you): about {hours} hours a day" in to_mentee.body
+    assert "Interests: Breast" in to_mentee.body
+    assert "You, the mentee, initiate the contact" in to_mentee.body
+    assert f"/pairings/{pairing.pk}/" in to_mentee.body
+    assert "will host a call to introduce you" in to_mentee.body
+    to_mentor = intro[mentor.email]
+    assert to_mentor.subject == "Meet your mentee, Amara Okafor"
+    assert "Your mentee initiates the contact" in to_mentor.body
 
 
 def test_a_decline_returns_the_mentee_to_staff_with_the_reason(
