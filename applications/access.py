@@ -25,7 +25,7 @@ def get_cv_application_for_user(user, pk: int) -> Application:
     can decide whether to accept, and not before.
     """
     applications = Application.objects.select_related("cycle", "applicant")
-    if user.is_staff:
+    if user.is_staff and user.has_perm("applications.view_application"):
         return get_object_or_404(applications, pk=pk)
     paired = Pairing.objects.filter(
         mentor_id=user.pk,

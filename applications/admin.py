@@ -4,8 +4,6 @@ Every decision goes through a service; the pages here only collect what the
 service needs, preview it (a dry run) and ask for confirmation.
 """
 
-import re
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -41,7 +39,6 @@ Status = Application.Status
 # A confirmation page lists every application it acts on; more than this is
 # better done as several batches, filtered first.
 MAX_BATCH = 500
-BATCH_TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
 
 @dataclass(frozen=True)
@@ -52,9 +49,6 @@ class ReviewAction:
     label: str
     form: type[forms.ReviewForm]
     service: Callable[..., Application]
-    # Whether the service can email the applicant (it then takes the batch's
-    # key, so that a repeated confirmation cannot email twice).
-    emails: bool
     # The state-machine transition it makes, if it always makes one.
     transition: str = ""
 
@@ -76,7 +70,6 @@ REVIEW_ACTIONS = {
             "Start the review",
             forms.NotedForm,
             services.application_start_review,
-            emails=False,
             transition="start_review",
         ),
         ReviewAction(
@@ -84,17 +77,13 @@ REVIEW_ACTIONS = {
             "Assign a reviewer",
             forms.AssignReviewerForm,
             services.application_assign_reviewer,
-            emails=False,
         ),
-        ReviewAction(
-            "rate", "Rate", forms.RateForm, services.application_rate, emails=False
-        ),
+        ReviewAction("rate", "Rate", forms.RateForm, services.application_rate),
         ReviewAction(
             "approve",
             "Approve",
             forms.NotedForm,
             services.application_approve,
-            emails=True,
             transition="approve",
         ),
         ReviewAction(
@@ -102,7 +91,6 @@ REVIEW_ACTIONS = {
             "Waitlist",
             forms.NotedForm,
             services.application_waitlist,
-            emails=True,
             transition="waitlist",
         ),
         ReviewAction(
@@ -110,7 +98,6 @@ REVIEW_ACTIONS = {
             "Request more information",
             forms.RequestInfoForm,
             services.application_request_info,
-            emails=True,
             transition="request_info",
         ),
         ReviewAction(
@@ -118,7 +105,6 @@ REVIEW_ACTIONS = {
             "Decline",
             forms.DeclineForm,
             services.application_decline,
-            emails=True,
             transition="decline",
         ),
         ReviewAction(
@@ -126,7 +112,6 @@ REVIEW_ACTIONS = {
             "Override eligibility",
             forms.OverrideEligibilityForm,
             services.application_override_eligibility,
-            emails=True,
         ),
     )
 }
@@ -655,11 +640,11 @@ class ApplicationAdmin(SimpleHistoryAdmin):
             cancel_url=change_url,
         )
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        # Deleting applications in bulk would lose their history; decline them.
-        actions.pop("delete_selected", None)
-        return actions
+    def has_delete_permission(self, request, obj=None):
+        # Deleting an application would lose its history and orphan its
+        # pairing; staff decline it, and personal data is erased through the
+        # account instead.
+        return False
 
     def _review_page(
         self, request, spec, ids, *, done_url, post_url, cancel_url, bulk=False
@@ -667,9 +652,6 @@ class ApplicationAdmin(SimpleHistoryAdmin):
         """The form, then the dry run, then the real thing; the same steps for
         one application and for many."""
         step = request.POST.get("step", "") if request.method == "POST" else ""
-        batch = request.POST.get("batch", "")
-        if not BATCH_TOKEN.match(batch):
-            batch = uuid.uuid4().hex
         criteria = _criteria_of(ids) if spec.name == "override_eligibility" else ()
         form_class = spec.form
         if step in ("preview", "confirm", "edit"):
@@ -683,11 +665,10 @@ class ApplicationAdmin(SimpleHistoryAdmin):
                 form = form_class(data={}, criteria=criteria)
 
         def act(application_id):
-            arguments = dict(form.cleaned_data)
-            if spec.emails:
-                arguments["request_key"] = batch
             return spec.service(
-                application_id=application_id, actor=request.user, **arguments
+                application_id=application_id,
+                actor=request.user,
+                **form.cleaned_data,
             )
 
         show = "form"
@@ -710,7 +691,6 @@ class ApplicationAdmin(SimpleHistoryAdmin):
             "form": form,
             "show": show,
             "ids": ids,
-            "batch": batch,
             "post_url": post_url,
             "cancel_url": cancel_url,
             "bulk": bulk,

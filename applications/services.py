@@ -329,9 +329,9 @@ def application_resubmit(*, application_id: int, actor: User) -> Application:
     return application
 
 
-# Staff review. Each action takes an optional ``request_key``: the bulk pages
-# pass one per confirmed batch, so that a repeated confirmation cannot email an
-# applicant twice for the same decision.
+# Staff review. Each decision emails the applicant under the key of the event
+# it records; a repeated confirmation is refused by the state machine before
+# it records anything, so it cannot email twice.
 
 DECISION_EMAILS = {
     "approve": "application_approved",
@@ -373,11 +373,10 @@ def decision_email_render(application: Application, transition: str) -> dict:
         }
 
 
-def _email_applicant(application, transition, *, event, request_key=""):
+def _email_applicant(application, transition, *, event):
     applicant = application.applicant
-    suffix = f"batch:{request_key}" if request_key else f"event:{event.pk}"
     email_render_and_queue(
-        key=f"application:{application.pk}:{transition}:{suffix}"[:200],
+        key=f"application:{application.pk}:{transition}:event:{event.pk}",
         event=f"application.{transition}",
         to=applicant.email,
         template=DECISION_EMAILS[transition],
@@ -488,7 +487,6 @@ def _decide(
     actor,
     description: str,
     note: str,
-    request_key: str,
     fields=(),
 ) -> Application:
     application.status = _check(transition, application).target
@@ -498,13 +496,13 @@ def _decide(
         fields.append("decided_at")
     _save(application, actor=actor, reason=description, fields=fields)
     event = _record(application, actor=actor, description=description, note=note)
-    _email_applicant(application, transition, event=event, request_key=request_key)
+    _email_applicant(application, transition, event=event)
     return application
 
 
 @transaction.atomic
 def application_approve(
-    *, application_id: int, actor: User, note: str = "", request_key: str = ""
+    *, application_id: int, actor: User, note: str = ""
 ) -> Application:
     application = _lock(application_id)
     _check("approve", application)
@@ -517,7 +515,6 @@ def application_approve(
         actor=actor,
         description="Approved",
         note=note,
-        request_key=request_key,
     )
 
 
@@ -544,7 +541,6 @@ def application_decline(
     reason: DeclineReason | None = None,
     message: str = "",
     note: str = "",
-    request_key: str = "",
 ) -> Application:
     """Decline with a reason from the list, words of one's own, or both; the
     applicant reads them in the email and on their application page."""
@@ -560,14 +556,13 @@ def application_decline(
         actor=actor,
         description=f"Declined: {reason.title}" if reason else "Declined",
         note=note,
-        request_key=request_key,
         fields=["decline_reason", "message_to_applicant"],
     )
 
 
 @transaction.atomic
 def application_waitlist(
-    *, application_id: int, actor: User, note: str = "", request_key: str = ""
+    *, application_id: int, actor: User, note: str = ""
 ) -> Application:
     application = _lock(application_id)
     return _decide(
@@ -576,7 +571,6 @@ def application_waitlist(
         actor=actor,
         description="Waitlisted",
         note=note,
-        request_key=request_key,
     )
 
 
@@ -587,7 +581,6 @@ def application_request_info(
     actor: User,
     question: str,
     note: str = "",
-    request_key: str = "",
 ) -> Application:
     """Ask the applicant a question by email; they may then change their
     answers, even after the window has closed, and resubmit."""
@@ -602,7 +595,6 @@ def application_request_info(
         actor=actor,
         description="More information requested",
         note=note,
-        request_key=request_key,
         fields=["message_to_applicant"],
     )
 
@@ -627,7 +619,6 @@ def application_override_eligibility(
     criterion: str,
     outcome: str,
     note: str,
-    request_key: str = "",
 ) -> Application:
     """Put staff's judgement in place of a rule's, with the reason why.
 
@@ -666,7 +657,6 @@ def application_override_eligibility(
             actor=actor,
             description="Under review after staff reconsidered eligibility",
             note=note,
-            request_key=request_key,
         )
     return application
 

@@ -89,7 +89,7 @@ def test_no_one_but_staff_reaches_any_review_page(client, who, request, submitte
         response = client.get(url)
         assert response.status_code == 302, url
         assert response.url.startswith(reverse("admin:login")), url
-    response = bulk(client, "approve", [submitted], step="confirm", batch="a" * 32)
+    response = bulk(client, "approve", [submitted], step="confirm")
     assert response.status_code == 302
     assert Application.objects.get().status == "submitted"
 
@@ -120,9 +120,8 @@ def test_a_bulk_decision_previews_then_sends_one_email_each_once_confirmed(
     assert not OutboundEmail.objects.filter(event="application.approve").exists()
     assert mail.outbox == []
 
-    batch = page.context["batch"]
     with django_capture_on_commit_callbacks(execute=True):
-        done = bulk(client, "approve", selected, step="confirm", batch=batch)
+        done = bulk(client, "approve", selected, step="confirm")
     assert done.status_code == 302
     assert Application.objects.filter(status="approved").count() == 4
     assert sorted(m.to[0] for m in mail.outbox) == sorted(
@@ -132,7 +131,7 @@ def test_a_bulk_decision_previews_then_sends_one_email_each_once_confirmed(
 
     # Confirming again (a double click, a reload) sends nothing more.
     with django_capture_on_commit_callbacks(execute=True):
-        bulk(client, "approve", selected, step="confirm", batch=batch)
+        bulk(client, "approve", selected, step="confirm")
     assert len(mail.outbox) == 4
     assert OutboundEmail.objects.filter(event="application.approve").count() == 4
 
@@ -144,7 +143,7 @@ def test_a_bulk_decline_checks_its_form_and_keeps_what_was_typed(
     selected = queue["reviewing"][:2]
     form = bulk(client, "decline", selected, index="0")
     assert form.context["show"] == "form"
-    missing = bulk(client, "decline", selected, step="preview", batch="c" * 32)
+    missing = bulk(client, "decline", selected, step="preview")
     assert "Choose a reason" in str(missing.context["form"].errors["reason"])
     wrong = bulk(
         client,
@@ -163,7 +162,6 @@ def test_a_bulk_decline_checks_its_form_and_keeps_what_was_typed(
         "decline",
         selected,
         step="preview",
-        batch="c" * 32,
         reason=reason.pk,
         message="We hope to see you next year.",
     )
@@ -178,7 +176,6 @@ def test_a_bulk_decline_checks_its_form_and_keeps_what_was_typed(
             "decline",
             selected,
             step="confirm",
-            batch="c" * 32,
             reason=reason.pk,
             message="We hope to see you next year.",
         )
@@ -201,7 +198,6 @@ def test_bulk_assign_and_rate_send_nothing(client, staff, queue):
         "assign_reviewer",
         selected,
         step="confirm",
-        batch="d" * 32,
         reviewer=colleague.pk,
     )
     assert set(
@@ -217,7 +213,7 @@ def test_bulk_assign_and_rate_send_nothing(client, staff, queue):
         reviewer=queue["waiting"].applicant.pk,
     )
     assert "reviewer" in not_staff.context["form"].errors
-    bulk(client, "rate", selected, step="confirm", batch="e" * 32, rating="5")
+    bulk(client, "rate", selected, step="confirm", rating="5")
     assert set(
         Application.objects.filter(pk__in=[a.pk for a in selected]).values_list(
             "rating", flat=True
@@ -253,7 +249,6 @@ def test_one_application_s_review_from_its_page(
         "criterion": "country_of_practice",
         "outcome": "pass",
         "note": "Moved to Canada in May; documents seen.",
-        "batch": "f" * 32,
     }
     preview = client.post(
         review_url(application, "override_eligibility"), {**data, "step": "preview"}
@@ -284,9 +279,7 @@ def test_a_refused_single_action_says_why(client, staff, queue):
     preview = client.get(review_url(application, "approve"))
     assert "Skipped: 1 application(s)" in preview.content.decode()
     assert "only when the application is under review" in preview.content.decode()
-    client.post(
-        review_url(application, "approve"), {"step": "confirm", "batch": "a" * 32}
-    )
+    client.post(review_url(application, "approve"), {"step": "confirm"})
     messages = [str(m) for m in client.get(change_url(application)).context["messages"]]
     assert any("not possible" in m for m in messages)
     assert Application.objects.get(pk=application.pk).status == "submitted"

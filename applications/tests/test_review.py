@@ -72,19 +72,15 @@ def test_approval_emails_the_applicant_once_after_commit_and_is_recorded(
     assert history.history_change_reason == "Approved"
 
 
-def test_a_bulk_key_makes_one_email_however_often_it_is_queued(
+def test_a_decision_confirmed_twice_emails_once(
     under_review, staff, mentee, django_capture_on_commit_callbacks
 ):
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        services.application_waitlist(
-            application_id=under_review.pk, actor=staff, request_key="b" * 32
-        )
+        services.application_waitlist(application_id=under_review.pk, actor=staff)
     assert OutboundEmail.objects.filter(event="application.waitlist").count() == 1
     with pytest.raises(ApplicationError, match="not possible"):
-        services.application_waitlist(
-            application_id=under_review.pk, actor=staff, request_key="b" * 32
-        )
+        services.application_waitlist(application_id=under_review.pk, actor=staff)
     assert len(emails_to(mentee.email)) == 1
 
 
