@@ -216,9 +216,10 @@ class MentorProfile(models.Model):
     meeting_ways = models.JSONField("preferred ways to meet", default=list)
     bio = models.TextField("short bio")
     is_available = models.BooleanField(
-        "available for the next cycle",
+        "available for new mentees",
         default=True,
-        help_text="Mentors pause this to sit out a cycle; current pairings go on.",
+        help_text="Mentors pause this to take no new mentees for a while; "
+        "current pairings go on.",
     )
     agreed_at = models.DateTimeField(
         "agreed to the program's expectations at",

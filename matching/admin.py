@@ -115,6 +115,8 @@ class MatchRunAdmin(admin.ModelAdmin):
         )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
         run = get_object_or_404(
             MatchRun.objects.select_related("cycle", "created_by"), pk=object_id
         )
@@ -160,6 +162,8 @@ class MatchRunAdmin(admin.ModelAdmin):
             return redirect("admin:matching_matchrun_change", run.pk)
         if isinstance(done, MatchRun):
             return redirect("admin:matching_matchrun_change", done.pk)
+        if isinstance(done, TemplateResponse):
+            return done
         self.message_user(request, done, messages.SUCCESS)
         return redirect("admin:matching_matchrun_change", run.pk)
 
@@ -176,11 +180,22 @@ class MatchRunAdmin(admin.ModelAdmin):
             )
             return new
         if action == "accept_all":
-            ids = list(
-                run.proposals.filter(status=Proposal.Status.PROPOSED).values_list(
-                    "pk", flat=True
+            live = run.proposals.filter(status=Proposal.Status.PROPOSED)
+            if request.POST.get("confirm") != "yes":
+                return TemplateResponse(
+                    request,
+                    "admin/matching/matchrun/accept_all.html",
+                    {
+                        **self.admin_site.each_context(request),
+                        "opts": self.model._meta,
+                        "title": "Accept all proposed pairs: confirm",
+                        "run": run,
+                        "proposals": live.select_related(
+                            "application__applicant", "mentor__user"
+                        ),
+                    },
                 )
-            )
+            ids = list(live.values_list("pk", flat=True))
             pairings = services.proposals_accept(proposal_ids=ids, actor=request.user)
             return (
                 f"Accepted {len(pairings)} pair(s); each mentor and mentee is "

@@ -118,6 +118,7 @@ class Proposal(models.Model):
         PROPOSED = "proposed", "Proposed"
         ACCEPTED = "accepted", "Accepted"
         REMOVED = "removed", "Removed"
+        SUPERSEDED = "superseded", "Replaced by a later run"
 
     run = models.ForeignKey(
         MatchRun, on_delete=models.CASCADE, related_name="proposals"

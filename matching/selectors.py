@@ -134,9 +134,9 @@ def pool_for_cycle(
     profile_of_user = {p.user_id: p.pk for p in profiles.values()}
     never_pair = frozenset(
         (mentee_of_user[mentee], profile_of_user[mentor])
-        for mentee, mentor in Exclusion.objects.filter(
-            mentee_id__in=mentee_of_user, mentor_id__in=profile_of_user
-        ).values_list("mentee_id", "mentor_id")
+        for mentee, mentor in never_paired(
+            cycle, mentee_ids=mentee_of_user, mentor_ids=profile_of_user
+        )
     )
     on = cycle.program_starts_on
     return Pool(
@@ -171,11 +171,14 @@ def pool_for_one(application: Application, cycle: Cycle) -> Pool:
         .order_by("rank")
         .values_list("mentor_id", flat=True)
     )
-    excluded = set(
-        Exclusion.objects.filter(mentee_id=application.applicant_id).values_list(
-            "mentor_id", flat=True
+    excluded = {
+        mentor
+        for _, mentor in never_paired(
+            cycle,
+            mentee_ids=[application.applicant_id],
+            mentor_ids=[p.user_id for p in profiles.values()],
         )
-    )
+    }
     on = cycle.program_starts_on
     return Pool(
         mentees=[mentee_data(application, preferences=ranked, on=on)],
@@ -192,3 +195,19 @@ def pool_for_one(application: Application, cycle: Cycle) -> Pool:
         applications={application.pk: application},
         profiles=profiles,
     )
+
+
+def never_paired(cycle: Cycle, *, mentee_ids, mentor_ids) -> set[tuple[int, int]]:
+    """(mentee user id, mentor user id) pairs never to propose: staff
+    exclusions, and pairs whose proposal in this cycle one of them declined or
+    let lapse."""
+    excluded = Exclusion.objects.filter(
+        mentee_id__in=mentee_ids, mentor_id__in=mentor_ids
+    ).values_list("mentee_id", "mentor_id")
+    fell_through = Pairing.objects.filter(
+        cycle=cycle,
+        status=Pairing.Status.CANCELLED,
+        mentee_id__in=mentee_ids,
+        mentor_id__in=mentor_ids,
+    ).values_list("mentee_id", "mentor_id")
+    return set(excluded) | set(fell_through)

@@ -1,6 +1,8 @@
 """Turning proposals into pairings, and the two people's answers to them."""
 
 import calendar
+import dataclasses
+import logging
 import time
 from collections import Counter
 from datetime import date, timedelta
@@ -23,6 +25,7 @@ from .models import MatchRun, MenteePreference, Proposal, Unmatched
 from .scoring import (
     HardRules,
     MenteeData,
+    MentorData,
     Weights,
     ineligibility,
     rank_mentors,
@@ -30,6 +33,8 @@ from .scoring import (
     utc_offset_minutes,
     working_hours_overlap,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class MatchingError(Exception):
@@ -79,8 +84,11 @@ def proposals_accept(*, proposal_ids: list[int], actor: User) -> list[Pairing]:
     their open pairings are counted, so capacity holds under concurrency; the
     database's one-open-pairing-per-mentee constraint backs the rest.
     """
+    # Locked, so a swap made at the same moment is either before (and this
+    # accepts the new mentor) or after (and finds the proposal accepted).
     proposals = list(
-        Proposal.objects.filter(pk__in=proposal_ids)
+        Proposal.objects.select_for_update(of=("self",))
+        .filter(pk__in=proposal_ids)
         .select_related("run__cycle", "application__applicant", "mentor__user")
         .order_by("pk")
     )
@@ -101,8 +109,14 @@ def proposals_accept(*, proposal_ids: list[int], actor: User) -> list[Pairing]:
             )
         cycle = proposal.run.cycle
         mentor = mentors[proposal.mentor_id]
-        if mentor.status != MentorProfile.Status.APPROVED:
-            raise MatchingError(f"{mentor.user} is no longer an approved mentor.")
+        # The run is a snapshot: since it was made the mentor may have paused,
+        # staff may have excluded the pair, or one of them declined the other.
+        refusal = hard_rule_refusal(proposal.application, mentor, cycle)
+        if refusal:
+            raise MatchingError(
+                f"{proposal.application.applicant} cannot be paired with "
+                f"{mentor.user} any more: {refusal}."
+            )
         if mentor.pk not in taken:
             taken[mentor.pk] = _open_pairings(mentor.user_id, cycle.pk)
         if taken[mentor.pk] >= mentor.capacity:
@@ -143,10 +157,46 @@ def proposals_accept(*, proposal_ids: list[int], actor: User) -> list[Pairing]:
     return pairings
 
 
-def _return_to_staff(pairing: Pairing, *, actor, reason: str) -> None:
-    application = Application.objects.get(
-        applicant_id=pairing.mentee_id, cycle_id=pairing.cycle_id
+def hard_rule_refusal(
+    application: Application, mentor: MentorProfile, cycle
+) -> str | None:
+    """Why this mentee and mentor may not be paired now, from fresh data."""
+    applicant = application.applicant
+    excluded = selectors.never_paired(
+        cycle, mentee_ids=[applicant.pk], mentor_ids=[mentor.user_id]
     )
+    rules = HardRules(
+        same_sub_region_allowed=not cycle.require_different_sub_region,
+        never_pair=frozenset({(application.pk, mentor.pk)} if excluded else ()),
+    )
+    return ineligibility(
+        MenteeData(
+            id=application.pk,
+            country=application.practice_country.code or applicant.country.code,
+        ),
+        MentorData(
+            id=mentor.pk,
+            country=mentor.user.country.code,
+            approved=mentor.status == MentorProfile.Status.APPROVED,
+            active=mentor.user.is_active,
+            available=mentor.is_available,
+        ),
+        rules,
+    )
+
+
+def _return_to_staff(pairing: Pairing, *, actor, reason: str) -> None:
+    application = Application.objects.filter(
+        applicant_id=pairing.mentee_id, cycle_id=pairing.cycle_id
+    ).first()
+    if application is None or application.status != Application.Status.MATCHED:
+        # Withdrawn meanwhile, say: nothing to return; the pairing still ends.
+        logger.warning(
+            "Pairing %s ended; its application is not matched (%s)",
+            pairing.pk,
+            application and application.status,
+        )
+        return
     application_services.application_return_to_staff(
         application_id=application.pk, actor=actor, reason=reason
     )
@@ -449,6 +499,11 @@ def match_run_create(*, cycle, actor: User, previous: MatchRun | None = None):
             for pair in result.pairs
         ]
     )
+    # Earlier runs' proposals for the cycle are history now: accepting one
+    # would bypass what staff see on this run.
+    Proposal.objects.filter(run__cycle=cycle, status=Proposal.Status.PROPOSED).exclude(
+        run=run
+    ).update(status=Proposal.Status.SUPERSEDED, locked=False)
     mentees = {m.id: m for m in pool.mentees}
     Unmatched.objects.bulk_create(
         [
@@ -574,13 +629,17 @@ def preference_options(application: Application):
     """The mentors this mentee may rank: eligible, with a free place, best fit
     first, each with what the two share."""
     pool = selectors.pool_for_one(application, application.cycle)
-    ranking = rank_mentors(
-        pool.mentees[0],
-        pool.mentors,
+    # Ranked and explained by what the two share only: the mentee's own
+    # ranking and a waiting bonus are staff's business, not a fit.
+    shared_only = dataclasses.replace(
         weights_for(application.cycle),
-        pool.rules,
-        pool.labels,
+        first_choice=0,
+        second_choice=0,
+        third_choice=0,
+        waiting=0,
     )
+    mentee = dataclasses.replace(pool.mentees[0], preferred_mentors=(), waiting=False)
+    ranking = rank_mentors(mentee, pool.mentors, shared_only, pool.rules, pool.labels)
     room = {m.id: m.capacity for m in pool.mentors}
     return [
         (pool.profiles[mentor_id], points)

@@ -390,7 +390,6 @@ class MentorProfileAdmin(SimpleHistoryAdmin):
     ordering = ["-created_at"]
     show_full_result_count = False
     actions = ["approve", "decline", "make_inactive"]
-    autocomplete_fields = ["user"]
     filter_horizontal = ["interests", "career_goals"]
     readonly_fields = [
         "status",
@@ -440,6 +439,11 @@ class MentorProfileAdmin(SimpleHistoryAdmin):
     def has_add_permission(self, request):
         # Mentors volunteer themselves, agreeing to the program's expectations.
         return False
+
+    def get_readonly_fields(self, request, obj=None):
+        # A profile belongs to the person who volunteered; moving it to another
+        # account would skip their agreement and staff's review.
+        return [*self.readonly_fields, "user"]
 
     def get_queryset(self, request):
         return (

@@ -490,16 +490,25 @@ def mentor_volunteer(
 def mentor_profile_update(
     *, mentor: MentorProfile, person: dict, profile: dict, interests, career_goals
 ) -> MentorProfile:
+    # Re-read under a lock and save only what the mentor edits, so a staff
+    # decision or a pause made while the form was open is not overwritten.
+    mentor = (
+        MentorProfile.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .get(pk=mentor.pk)
+    )
     _mentor_save_person(mentor.user, person)
     for name, value in profile.items():
         setattr(mentor, name, value)
+    fields = [*profile, "updated_at"]
     mentor._change_reason = "Profile edited by the mentor"
     if mentor.status == MentorStatus.DECLINED:
         # A declined volunteer who changes their profile is asking staff to
         # look again, as the decline email invites them to.
         mentor.status = MentorStatus.PENDING
+        fields.append("status")
         mentor._change_reason = "Profile edited after a decline: back for review"
-    mentor.save()
+    mentor.save(update_fields=fields)
     mentor.interests.set(interests)
     mentor.career_goals.set(career_goals)
     return mentor
@@ -511,7 +520,7 @@ def mentor_set_availability(*, mentor: MentorProfile, available: bool) -> None:
         return
     mentor.is_available = available
     mentor._change_reason = (
-        "Available for the next cycle" if available else "Paused for the next cycle"
+        "Available for new mentees" if available else "Paused: no new mentees"
     )
     mentor.save(update_fields=["is_available", "updated_at"])
 

@@ -161,10 +161,10 @@ def mentor_availability(request):
     services.mentor_set_availability(mentor=mentor, available=available)
     messages.success(
         request,
-        "You are available to be matched in the next cycle."
+        "You are available: staff may propose new mentees to you."
         if available
-        else "You are paused: staff will not propose new mentees to you. "
-        "Your current pairings go on.",
+        else "You are paused: staff will not propose new mentees to you until "
+        "you make yourself available again. Your current pairings go on.",
     )
     return redirect("mentorship:mentor_profile")
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from applications.models import Application
 from matching import services
-from matching.models import MatchRun, Proposal
+from matching.models import Exclusion, MatchRun, Proposal
 from matching.scoring import utc_offset_minutes, working_hours_overlap
 from matching.services import add_months
 from mentorship.models import Pairing
@@ -134,12 +134,12 @@ def test_both_accept_and_the_pairing_is_confirmed(
     mail.outbox.clear()
     client.force_login(mentee)
     page = client.get(f"/pairings/{pairing.pk}/").content.decode()
-    assert "Accept Henrik as your mentor" in page
+    assert "Accept Henrik Larsen as your mentor" in page
     response = client.post(f"/pairings/{pairing.pk}/respond/", {"answer": "accept"})
     assert response["Location"] == f"/pairings/{pairing.pk}/"
     page = client.get(f"/pairings/{pairing.pk}/").content.decode()
     assert "We are waiting for Henrik Larsen to answer" in page
-    assert "Accept Henrik" not in page
+    assert "Accept Henrik Larsen" not in page
     pairing.refresh_from_db()
     assert pairing.status == Status.PROPOSED and pairing.mentee_accepted_at
     assert not mail.outbox
@@ -271,3 +271,60 @@ def test_no_answer_in_time_returns_the_mentee_to_staff(
 )
 def test_add_months(start, months, end):
     assert add_months(start, months) == end
+
+
+def test_accepting_rechecks_the_rules_the_run_could_not_know(
+    proposal, staff, mentee, mentor, django_capture_on_commit_callbacks
+):
+    profile = proposal.mentor
+    profile.is_available = False
+    profile.save()
+    with pytest.raises(services.MatchingError, match="opted out"):
+        accept([proposal], staff, django_capture_on_commit_callbacks)
+    profile.is_available = True
+    profile.save()
+    Exclusion.objects.create(mentee=mentee, mentor=mentor, note="Same department")
+    with pytest.raises(services.MatchingError, match="never to pair"):
+        accept([proposal], staff, django_capture_on_commit_callbacks)
+    assert not Pairing.objects.exists()
+    assert not mail.outbox
+
+
+def test_a_declined_pair_is_never_proposed_again(
+    proposal, staff, mentor, cycle, django_capture_on_commit_callbacks
+):
+    [pairing] = accept([proposal], staff, django_capture_on_commit_callbacks)
+    services.pairing_respond(pairing_id=pairing.pk, user=mentor, accept=False)
+    run = services.match_run_create(cycle=cycle, actor=staff)
+    assert not run.proposals.exists()
+    [entry] = run.unmatched.all()
+    assert entry.application_id == proposal.application_id
+    # And the old proposal cannot be accepted again either.
+    again = Proposal.objects.create(
+        run=run,
+        application_id=proposal.application_id,
+        mentor=proposal.mentor,
+        score=1,
+    )
+    with pytest.raises(services.MatchingError, match="never to pair"):
+        accept([again], staff, django_capture_on_commit_callbacks)
+
+
+def test_a_new_run_supersedes_the_proposals_of_earlier_runs(proposal, staff, cycle):
+    services.match_run_create(cycle=cycle, actor=staff)
+    proposal.refresh_from_db()
+    assert proposal.status == Proposal.Status.SUPERSEDED
+    with pytest.raises(services.MatchingError, match="replaced by a later run"):
+        services.proposals_accept(proposal_ids=[proposal.pk], actor=staff)
+
+
+def test_a_pairing_ends_cleanly_even_if_the_application_was_withdrawn(
+    proposal, staff, mentee, mentor, django_capture_on_commit_callbacks
+):
+    [pairing] = accept([proposal], staff, django_capture_on_commit_callbacks)
+    Application.objects.filter(pk=proposal.application_id).update(
+        status=Application.Status.WITHDRAWN
+    )
+    services.pairing_respond(pairing_id=pairing.pk, user=mentee, accept=False)
+    pairing.refresh_from_db()
+    assert pairing.status == Status.CANCELLED

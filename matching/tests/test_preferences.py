@@ -49,6 +49,18 @@ def test_the_mentee_sees_only_mentors_eligible_for_them(client, application, men
     assert "You share:</strong> 1 shared interest: Breast" in page
 
 
+def test_the_page_explains_fit_without_staff_bonuses(client, application, mentors):
+    MenteePreference.objects.create(
+        application=application, mentor=mentors["jp"], rank=1
+    )
+    application.waiting_for_mentor_since = application.created_at
+    application.save()
+    client.force_login(application.applicant)
+    page = client.get("/mentors/choose/").content.decode()
+    assert "1st choice" not in page and "offered first" not in page
+    assert page.index("Dk") < page.index("Jp")  # ranked by fit, not by choice
+
+
 def test_the_mentee_ranks_and_changes_their_ranking(client, application, mentors):
     client.force_login(application.applicant)
     response = client.post(

@@ -222,8 +222,11 @@ def test_staff_use_the_run_page(
     assert len(mail.outbox) == 2
     response = client.post(act, {"action": "accept", "target": br.pk}, follow=True)
     assert "already accepted" in response.content.decode()
+    confirm = client.post(act, {"action": "accept_all"}).content.decode()
+    assert "Accept these 1 pair?" in confirm
+    assert Pairing.objects.count() == 1
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(act, {"action": "accept_all"})
+        client.post(act, {"action": "accept_all", "confirm": "yes"})
     assert Pairing.objects.count() == 2
     assert (
         client.post(
@@ -283,3 +286,14 @@ def test_only_staff_reach_matching(client, cycle, mentor, staff, people):
         response = client.post(url, {"action": "accept_all", "cycle": cycle.pk})
         assert response.status_code == 302 and "/login/" in response["Location"]
     assert not Pairing.objects.exists()
+
+
+def test_staff_without_matching_permissions_see_no_run(client, cycle, staff, people):
+    run = services.match_run_create(cycle=cycle, actor=staff)
+    clerk = make_user("clerk@example.com", is_staff=True)
+    client.force_login(clerk)
+    assert client.get(f"/admin/matching/matchrun/{run.pk}/change/").status_code == 403
+    response = client.post(
+        f"/admin/matching/matchrun/{run.pk}/act/", {"action": "accept_all"}
+    )
+    assert response.status_code == 403

@@ -238,7 +238,7 @@ def test_a_mentor_pauses_and_resumes_their_availability(client, mentor):
     profile.refresh_from_db()
     assert profile.is_available is True
     reasons = [h.history_change_reason for h in profile.history.all()]
-    assert reasons[:2] == ["Available for the next cycle", "Paused for the next cycle"]
+    assert reasons[:2] == ["Available for new mentees", "Paused: no new mentees"]
 
 
 def test_availability_needs_a_post_and_a_profile(client, mentee):

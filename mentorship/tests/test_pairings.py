@@ -266,3 +266,9 @@ def test_the_other_persons_local_time(theirs, mine, at, difference, clock):
     shown = local_time(theirs, reader_time_zone=mine, at=datetime(*at, tzinfo=UTC))
     assert shown.difference == difference
     assert shown.now.strftime("%H:%M") == clock
+
+
+def test_staff_without_the_application_permission_get_no_cv(client, application):
+    clerk = make_user("clerk@example.com", is_staff=True)
+    client.force_login(clerk)
+    assert client.get(f"/applications/{application.pk}/cv/").status_code == 404
