@@ -1,6 +1,7 @@
 import base64
 import hashlib
 import logging
+import smtplib
 import uuid
 import zoneinfo
 from datetime import timedelta
@@ -142,9 +143,17 @@ def _deliver(email: OutboundEmail) -> None:
     message.send()
 
 
+def _is_permanent(exc: Exception) -> bool:
+    """A refusal that sending again cannot change: the server rejected every
+    recipient, or answered with a 5xx code (RFC 5321's permanent failures)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return True
+    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500
+
+
 def _record_failure(email: OutboundEmail, exc: Exception) -> None:
     email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-    if email.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+    if email.attempts >= settings.OUTBOX_MAX_ATTEMPTS or _is_permanent(exc):
         email.status = OutboundEmail.Status.FAILED
         logger.error("Email %s failed for good: %s", email.pk, email.last_error)
     else:

@@ -129,6 +129,27 @@ def test_smtp_failure_is_retried_with_backoff_then_marked_failed(
     assert len(mail.outbox) == 1
 
 
+@pytest.mark.parametrize(
+    ("failure", "permanent"),
+    [
+        (
+            smtplib.SMTPRecipientsRefused({"x@example.com": (550, b"No such user")}),
+            True,
+        ),
+        (smtplib.SMTPDataError(554, b"Message rejected"), True),
+        (smtplib.SMTPDataError(451, b"Try again later"), False),
+        (ConnectionRefusedError("connection refused"), False),
+    ],
+)
+def test_only_transient_failures_are_retried(failure, permanent):
+    email = OutboundEmailFactory()
+    with mock.patch("mentorship.services._deliver", side_effect=failure):
+        services.email_send(email_id=email.pk)
+    email.refresh_from_db()
+    assert email.status == (Status.FAILED if permanent else Status.PENDING)
+    assert email.attempts == 1
+
+
 def test_a_claim_left_by_a_dead_worker_is_picked_up_again():
     email = OutboundEmailFactory(
         status=Status.SENDING,
