@@ -11,9 +11,8 @@ from accounts.models import User
 from applications import services as application_services
 from applications.models import Application
 from mentorship.models import Pairing
+from mentorship.months import add_months
 from mentorship.selectors import cycle_status
-
-from .services import add_months
 
 # (mentee, mentor, status). James Okafor takes one mentee, so is full; the
 # demo mentor takes two, so has room for one more.

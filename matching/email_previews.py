@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from applications.models import Application
-from mentorship.models import Cycle, IntroCall, Pairing
+from mentorship.models import CheckIn, Cycle, IntroCall, Pairing
 from mentorship.selectors import local_time
 
 EMAILS_DIR = Path(settings.BASE_DIR) / "templates" / "emails"
@@ -111,6 +111,15 @@ def sample_context() -> dict:
         "reason": "",
         "you_declined": False,
         "call": call,
+        "checkin": CheckIn(
+            pairing=pairing,
+            author=mentor,
+            occurred_on=now.date(),
+            way=CheckIn.Way.VIDEO,
+            initiated_by=CheckIn.Initiator.MENTEE,
+            minutes=45,
+        ),
+        "author": mentor,
         "time_zone": mentee.time_zone,
         "recipient_time_zone": mentee.time_zone,
         "rescheduled": False,

@@ -1,11 +1,10 @@
 """Turning proposals into pairings, and the two people's answers to them."""
 
-import calendar
 import dataclasses
 import logging
 import time
 from collections import Counter
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.db import transaction
 from django.urls import reverse
@@ -17,6 +16,7 @@ from applications import services as application_services
 from applications.models import Application
 from mentorship import services as mentorship_services
 from mentorship.models import Pairing
+from mentorship.months import add_months
 from mentorship.selectors import local_time
 from mentorship.services import absolute_url, email_render_and_queue
 
@@ -39,13 +39,6 @@ logger = logging.getLogger(__name__)
 
 class MatchingError(Exception):
     """A request the proposal's or pairing's state does not allow; says why."""
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later, or the month's last day if it is shorter."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def _open_pairings(mentor_user_id: int, cycle_id: int) -> int:

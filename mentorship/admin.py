@@ -21,6 +21,7 @@ from matching.scoring import Weights
 from . import services
 from .forms import CycleAdminForm, IntroCallForm, IntroCallOutcomeForm
 from .models import (
+    CheckIn,
     Cycle,
     IntroCall,
     OpeningNotification,
@@ -586,6 +587,60 @@ class PairingEventInline(admin.TabularInline):
         return False
 
 
+class CheckInInline(admin.TabularInline):
+    model = CheckIn
+    extra = 0
+    can_delete = False
+    fields = ["occurred_on", "way", "initiated_by", "minutes", "author", "confirmation"]
+    readonly_fields = fields
+    ordering = ["-occurred_on"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CheckIn)
+class CheckInAdmin(admin.ModelAdmin):
+    """Contacts the pairs logged; "disputed" lists the ones the other person
+    said did not happen, for staff to follow up."""
+
+    list_display = [
+        "occurred_on",
+        "pairing",
+        "way",
+        "minutes",
+        "author",
+        "confirmation",
+    ]
+    list_filter = ["confirmation", "way", "pairing__cycle"]
+    list_select_related = [
+        "pairing__mentee",
+        "pairing__mentor",
+        "pairing__cycle",
+        "author",
+    ]
+    search_fields = [
+        "pairing__mentee__full_name",
+        "pairing__mentee__email",
+        "pairing__mentor__full_name",
+        "pairing__mentor__email",
+    ]
+    date_hierarchy = "occurred_on"
+    show_full_result_count = False
+    # Staff see that a contact happened, not what was said: the notes are the
+    # pair's (and private ones their author's alone).
+    exclude = ["notes"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Pairing)
 class PairingAdmin(admin.ModelAdmin):
     """Every pairing, for staff to look up and to host the introductory call.
@@ -610,7 +665,7 @@ class PairingAdmin(admin.ModelAdmin):
     ]
     show_full_result_count = False
     date_hierarchy = "proposed_at"
-    inlines = [PairingEventInline]
+    inlines = [CheckInInline, PairingEventInline]
     change_form_template = "admin/mentorship/pairing/change_form.html"
 
     def has_add_permission(self, request):

@@ -9,7 +9,7 @@ from accounts.languages import LANGUAGES
 from accounts.models import Interest, MeetingWay, MembershipType, MentorProfile, User
 
 from . import services
-from .models import Cycle
+from .models import CheckIn, Cycle
 
 
 class NotificationRequestForm(forms.Form):
@@ -314,3 +314,75 @@ class IntroCallOutcomeForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
     )
+
+
+class CheckInForm(forms.ModelForm):
+    """A contact as one of the pair logs it."""
+
+    topics = InterestChoiceField(
+        label="Topics",
+        required=False,
+        queryset=Interest.objects.filter(is_active=True),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = CheckIn
+        fields = [
+            "occurred_on",
+            "way",
+            "initiated_by",
+            "minutes",
+            "topics",
+            "other_topics",
+            "notes",
+            "notes_private",
+        ]
+        labels = {
+            "occurred_on": "When did you meet or write?",
+            "way": "How",
+            "initiated_by": "Who got in touch",
+            "other_topics": "Other topics",
+        }
+        widgets = {
+            "occurred_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "way": forms.RadioSelect,
+            "initiated_by": forms.RadioSelect,
+            "minutes": forms.NumberInput(attrs={"inputmode": "numeric"}),
+            "notes": forms.Textarea(attrs={"rows": 3, "maxlength": 4000}),
+        }
+        error_messages = {
+            "occurred_on": {
+                "required": "Enter the date of the contact.",
+                "invalid": "Enter a date like 2027-03-15.",
+            },
+            "way": {"required": "Choose how you were in contact."},
+            "initiated_by": {"required": "Choose who got in touch."},
+            "minutes": {"required": "Enter about how many minutes it took."},
+        }
+
+    def __init__(self, *args, pairing, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pairing = pairing
+        self.fields["minutes"].min_value = 1
+        self.fields["minutes"].max_value = 600
+        self.fields["notes"].max_length = 4000
+        self.fields["other_topics"].help_text = "Anything not in the list above."
+
+    def clean_occurred_on(self):
+        day = self.cleaned_data["occurred_on"]
+        if day > timezone.localdate():
+            raise ValidationError("The date is in the future; log a contact after it.")
+        confirmed = self.pairing.confirmed_at
+        if confirmed and day < timezone.localdate(confirmed):
+            raise ValidationError(
+                "That is before you both accepted the pairing, on "
+                f"{timezone.localdate(confirmed):%d %B %Y}."
+            )
+        return day
+
+    def clean_minutes(self):
+        minutes = self.cleaned_data["minutes"]
+        if not 1 <= minutes <= 600:
+            raise ValidationError("Enter a length from 1 to 600 minutes.")
+        return minutes

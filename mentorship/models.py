@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django_countries.fields import CountryField
 
-from accounts.models import MembershipType
+from accounts.models import Interest, MembershipType
 
 
 class OutboundEmail(models.Model):
@@ -394,3 +394,74 @@ class IntroCall(models.Model):
     @property
     def ends_at(self):
         return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+
+class CheckIn(models.Model):
+    """A contact between mentee and mentor, logged by one of them.
+
+    The other is asked to confirm it; a contact they say did not happen is
+    shown to staff and does not count for its month.
+    """
+
+    class Way(models.TextChoices):
+        EMAIL = "email", "Email"
+        PHONE = "phone", "Phone"
+        VIDEO = "video", "Video call"
+        IN_PERSON = "in_person", "In person"
+
+    class Initiator(models.TextChoices):
+        MENTEE = "mentee", "The mentee"
+        MENTOR = "mentor", "The mentor"
+
+    class Confirmation(models.TextChoices):
+        WAITING = "waiting", "Waiting for the other person"
+        CONFIRMED = "confirmed", "Confirmed"
+        DISPUTED = "disputed", "Not confirmed: the other person disagrees"
+
+    pairing = models.ForeignKey(
+        Pairing, on_delete=models.CASCADE, related_name="checkins"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    occurred_on = models.DateField("date")
+    way = models.CharField(max_length=10, choices=Way.choices)
+    initiated_by = models.CharField(max_length=10, choices=Initiator.choices)
+    minutes = models.PositiveSmallIntegerField("length (minutes)")
+    topics = models.ManyToManyField(Interest, blank=True, related_name="+")
+    other_topics = models.CharField(max_length=300, blank=True)
+    notes = models.TextField(blank=True)
+    notes_private = models.BooleanField(
+        "keep my notes private",
+        default=False,
+        help_text="Private notes are seen by you only, not by your pair.",
+    )
+    confirmation = models.CharField(
+        max_length=10, choices=Confirmation.choices, default=Confirmation.WAITING
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_on", "-pk"]
+        indexes = [
+            models.Index(fields=["pairing", "occurred_on"], name="checkin_month_idx"),
+            models.Index(
+                fields=["confirmation"],
+                condition=models.Q(confirmation="disputed"),
+                name="checkin_disputed_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(minutes__gte=1, minutes__lte=600),
+                name="checkin_reasonable_length",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_way_display()} on {self.occurred_on} ({self.pairing})"
+
+    @property
+    def counts(self) -> bool:
+        return self.confirmation != self.Confirmation.DISPUTED

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from . import months as program
 from .models import Cycle, Pairing
 
 
@@ -95,4 +96,17 @@ def local_time(time_zone: str, *, reader_time_zone: str, at=None) -> LocalTime:
         now=theirs,
         time_zone=time_zone,
         hours_ahead=offset.total_seconds() / 3600,
+    )
+
+
+def pairing_months(pairing: Pairing, checkins) -> list[program.Month]:
+    """The pairing's year as months, seen from the reader's today; empty until
+    the year has a start. ``checkins`` are the pairing's, already fetched."""
+    if pairing.starts_on is None:
+        return []
+    return program.month_statuses(
+        starts_on=pairing.starts_on,
+        count=pairing.cycle.program_months,
+        contacts=[c.occurred_on for c in checkins if c.counts],
+        today=timezone.localdate(),
     )

@@ -23,6 +23,7 @@ from accounts.models import MentorProfile, User
 
 from . import calendar, selectors
 from .models import (
+    CheckIn,
     Cycle,
     IntroCall,
     OpeningNotification,
@@ -760,3 +761,99 @@ def intro_call_record(
     if held:
         pairing_mark_active(pairing, actor=actor, why="the introductory call was held")
     return call
+
+
+# Check-ins
+
+
+@transaction.atomic
+def checkin_log(
+    *,
+    pairing_id: int,
+    author: User,
+    occurred_on,
+    way: str,
+    initiated_by: str,
+    minutes: int,
+    topics=(),
+    other_topics: str = "",
+    notes: str = "",
+    notes_private: bool = False,
+) -> CheckIn:
+    """One of the pair logs a contact; the other is asked to confirm it.
+
+    The first contact makes the pairing active.
+    """
+    pairing = _lock_pairing(pairing_id)
+    if author.pk not in (pairing.mentee_id, pairing.mentor_id):
+        raise PairingError("Only the mentee and the mentor log their contacts.")
+    if pairing.status not in Pairing.UNDER_WAY:
+        raise PairingError(
+            "Contacts are logged while the pairing is under way; this one is "
+            f"{pairing.get_status_display().lower()}."
+        )
+    checkin = CheckIn.objects.create(
+        pairing=pairing,
+        author=author,
+        occurred_on=occurred_on,
+        way=way,
+        initiated_by=initiated_by,
+        minutes=minutes,
+        other_topics=" ".join(other_topics.split()),
+        notes=notes.strip(),
+        notes_private=notes_private,
+    )
+    checkin.topics.set(topics)
+    pairing_record(
+        pairing,
+        actor=author,
+        description=f"Contact of {occurred_on:%d %b %Y} logged by the "
+        f"{pairing.role_of(author)}",
+    )
+    pairing_mark_active(pairing, actor=author, why="a first contact was logged")
+    other = pairing.other_person(author)
+    email_render_and_queue(
+        key=f"checkin:{checkin.pk}:confirm",
+        event="checkin.confirm",
+        to=other.email,
+        template="checkin_confirm",
+        time_zone=other.time_zone,
+        context={
+            "checkin": checkin,
+            "author": author,
+            "person": other,
+            "pairing_url": absolute_url(
+                reverse("mentorship:pairing_detail", args=[pairing.pk]) + "#checkins"
+            ),
+        },
+    )
+    return checkin
+
+
+@transaction.atomic
+def checkin_answer(*, checkin_id: int, user: User, agree: bool) -> CheckIn:
+    """The other person says whether the logged contact happened. A "that's
+    not right" is recorded for staff and the contact stops counting."""
+    checkin = (
+        CheckIn.objects.select_for_update(of=("self",))
+        .select_related("pairing", "author")
+        .get(pk=checkin_id)
+    )
+    pairing = checkin.pairing
+    if user.pk not in (pairing.mentee_id, pairing.mentor_id):
+        raise PairingError("This contact is not yours to confirm.")
+    if user.pk == checkin.author_id:
+        raise PairingError("You logged this contact; your pair confirms it.")
+    checkin.confirmation = (
+        CheckIn.Confirmation.CONFIRMED if agree else CheckIn.Confirmation.DISPUTED
+    )
+    checkin.answered_at = timezone.now()
+    checkin.save(update_fields=["confirmation", "answered_at"])
+    if not agree:
+        pairing_record(
+            pairing,
+            actor=user,
+            description=f"The {pairing.role_of(user)} says the contact of "
+            f"{checkin.occurred_on:%d %b %Y} is not right",
+        )
+    return checkin

@@ -20,6 +20,12 @@ mentor_patterns = [
     ),
     path("pairings/", views.pairing_list, name="pairing_list"),
     path("pairings/<int:pk>/", views.pairing_detail, name="pairing_detail"),
+    path("pairings/<int:pk>/checkins/", views.checkin_log, name="checkin_log"),
+    path(
+        "pairings/<int:pk>/checkins/<int:checkin_pk>/answer/",
+        views.checkin_answer,
+        name="checkin_answer",
+    ),
     path(
         "pairings/<int:pk>/intro-call.ics",
         views.pairing_intro_call_ics,

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -12,8 +13,13 @@ from accounts.models import Interest, MentorProfile
 
 from . import health, selectors, services
 from .access import get_pairing_for_user
-from .forms import AvailabilityForm, MentorProfileForm, NotificationRequestForm
-from .models import IntroCall, Pairing
+from .forms import (
+    AvailabilityForm,
+    CheckInForm,
+    MentorProfileForm,
+    NotificationRequestForm,
+)
+from .models import CheckIn, IntroCall, Pairing
 
 USABLE = {"ok", "in-process"}
 
@@ -189,6 +195,10 @@ def pairing_list(request):
 @login_required
 def pairing_detail(request, pk):
     pairing = get_pairing_for_user(request.user, pk)
+    return _render_pairing(request, pairing)
+
+
+def _render_pairing(request, pairing, *, checkin_form=None, status=200):
     role = pairing.role_of(request.user)
     other = pairing.other_person(request.user)
     mentor_profile = None
@@ -203,6 +213,10 @@ def pairing_detail(request, pk):
             )
             .first()
         )
+    checkins = list(
+        pairing.checkins.select_related("author").prefetch_related("topics")
+    )
+    under_way = pairing.status in Pairing.UNDER_WAY
     return render(
         request,
         "mentorship/pairing_detail.html",
@@ -221,7 +235,70 @@ def pairing_detail(request, pk):
             .exclude(status=IntroCall.Status.CANCELLED)
             .first(),
             "now": timezone.now(),
+            "months": selectors.pairing_months(pairing, checkins),
+            "checkins": checkins,
+            "checkin_form": (checkin_form or CheckInForm(pairing=pairing))
+            if under_way
+            else None,
         },
+        status=status,
+    )
+
+
+def _checkins_url(pairing) -> str:
+    return reverse("mentorship:pairing_detail", args=[pairing.pk]) + "#checkins"
+
+
+@require_POST
+@login_required
+def checkin_log(request, pk):
+    pairing = get_pairing_for_user(request.user, pk)
+    form = CheckInForm(request.POST, pairing=pairing)
+    if not form.is_valid():
+        # The page again, with the errors at their fields and the answers kept.
+        return _render_pairing(request, pairing, checkin_form=form, status=400)
+    try:
+        services.checkin_log(
+            pairing_id=pairing.pk, author=request.user, **form.cleaned_data
+        )
+    except services.PairingError as error:
+        messages.error(request, str(error))
+    else:
+        other = pairing.other_person(request.user)
+        messages.success(
+            request,
+            f"Contact logged. We have asked {other.display_name} to confirm it.",
+        )
+    return redirect(
+        reverse("mentorship:pairing_detail", args=[pairing.pk]) + "#checkins"
+    )
+
+
+@require_POST
+@login_required
+def checkin_answer(request, pk, checkin_pk):
+    pairing = get_pairing_for_user(request.user, pk)
+    checkin = get_object_or_404(CheckIn, pk=checkin_pk, pairing=pairing)
+    answer = request.POST.get("answer")
+    if answer not in ("yes", "no"):
+        messages.error(request, "Choose “Yes, we met” or “That's not right”.")
+    else:
+        try:
+            services.checkin_answer(
+                checkin_id=checkin.pk, user=request.user, agree=answer == "yes"
+            )
+        except services.PairingError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                "Thank you: confirmed."
+                if answer == "yes"
+                else "Thank you. We have noted that this contact is not right; "
+                "staff will see it.",
+            )
+    return redirect(
+        reverse("mentorship:pairing_detail", args=[pairing.pk]) + "#checkins"
     )
 
 

@@ -13,8 +13,8 @@ from applications.models import Application
 from matching import services
 from matching.models import Exclusion, MatchRun, Proposal
 from matching.scoring import utc_offset_minutes, working_hours_overlap
-from matching.services import add_months
 from mentorship.models import Pairing
+from mentorship.months import add_months
 from mentorship.tests.factories import mentor_profile
 
 from .conftest import another_mentee, approved_application

@@ -1,0 +1,71 @@
+"""The program year as months, and how each month of a pairing stands.
+
+Pure: dates in, statuses out. Month n of a pairing runs from the same day of
+the month n-1 months after the start to the day before the next one (a start
+on 31 January makes the second month begin on 28 or 29 February), so every
+pairing's months line up with its own start rather than with the calendar.
+"""
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+MET, MISSED, CURRENT, UPCOMING = "met", "missed", "current", "upcoming"
+LABELS = {
+    MET: "Met",
+    MISSED: "Missed",
+    CURRENT: "This month",
+    UPCOMING: "To come",
+}
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, or that month's last day if it is shorter."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+@dataclass(frozen=True)
+class Month:
+    number: int  # 1 for the first month of the year
+    starts_on: date
+    ends_on: date  # the last day in it
+    status: str
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.status]
+
+    def contains(self, day: date) -> bool:
+        return self.starts_on <= day <= self.ends_on
+
+
+def program_months(starts_on: date, count: int) -> list[tuple[date, date]]:
+    """(first day, last day) of each month of the year."""
+    return [
+        (add_months(starts_on, n), add_months(starts_on, n + 1) - timedelta(days=1))
+        for n in range(count)
+    ]
+
+
+def month_statuses(
+    *, starts_on: date, count: int, contacts: list[date], today: date
+) -> list[Month]:
+    """Each month: met if a contact falls in it; otherwise current while today
+    is in it, upcoming before it starts, missed once it is over.
+
+    ``today`` is the reader's own date, so the month turns at their midnight.
+    """
+    months = []
+    for number, (first, last) in enumerate(program_months(starts_on, count), 1):
+        if any(first <= day <= last for day in contacts):
+            status = MET
+        elif first <= today <= last:
+            status = CURRENT
+        elif today < first:
+            status = UPCOMING
+        else:
+            status = MISSED
+        months.append(Month(number, first, last, status))
+    return months
