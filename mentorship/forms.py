@@ -364,6 +364,9 @@ class CheckInForm(forms.ModelForm):
     def __init__(self, *args, pairing, **kwargs):
         super().__init__(*args, **kwargs)
         self.pairing = pairing
+        # Radio buttons need no empty "---------" choice; nothing is preselected.
+        self.fields["way"].choices = CheckIn.Way.choices
+        self.fields["initiated_by"].choices = CheckIn.Initiator.choices
         self.fields["minutes"].min_value = 1
         self.fields["minutes"].max_value = 600
         self.fields["notes"].max_length = 4000

@@ -63,6 +63,7 @@ def test_the_mentee_logs_a_contact_and_the_mentor_confirms_it(
 
     client.force_login(mentor)
     page = client.get(f"/pairings/{pairing.pk}/").content.decode()
+    assert "---------" not in page  # no empty radio choice
     assert "Yes, we met" in page
     assert "Talked through her first protocol." in page
     client.post(
