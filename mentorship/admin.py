@@ -191,7 +191,10 @@ class CycleAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("Mentoring year", {"fields": ["program_starts_on", "program_months"]}),
+        (
+            "Mentoring year",
+            {"fields": ["program_starts_on", "program_months", "plan_starter"]},
+        ),
         (
             "Eligibility",
             {

@@ -9,6 +9,11 @@ from .models import Cycle
 
 OPEN_CYCLE_NAME = "2026\N{EN DASH}2027 cycle"
 PAST_CYCLE_NAME = "2025\N{EN DASH}2026 cycle"
+PLAN_STARTER = (
+    "Agree how and how often we meet\n"
+    "Define one clinical or research goal for the next six months\n"
+    "Plan one presentation, paper or grant application"
+)
 
 
 def _nine_am_utc(day) -> datetime:
@@ -37,6 +42,7 @@ def seed():
         closes_at=closes_at,
         expected_opening="",
         program_starts_on=(closes_at + timedelta(days=45)).date(),
+        plan_starter=PLAN_STARTER,
     )
     past_opens_at = opens_at - timedelta(days=365)
     past_closes_at = past_opens_at + timedelta(days=90)

@@ -9,7 +9,7 @@ from accounts.languages import LANGUAGES
 from accounts.models import Interest, MeetingWay, MembershipType, MentorProfile, User
 
 from . import services
-from .models import CheckIn, Cycle
+from .models import Activity, CheckIn, Cycle, Objective
 
 
 class NotificationRequestForm(forms.Form):
@@ -49,6 +49,7 @@ class CycleAdminForm(forms.ModelForm):
             "require_different_sub_region",
             "preferences_open",
             "response_days",
+            "plan_starter",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -389,3 +390,55 @@ class CheckInForm(forms.ModelForm):
         if not 1 <= minutes <= 600:
             raise ValidationError("Enter a length from 1 to 600 minutes.")
         return minutes
+
+
+class ObjectiveForm(forms.ModelForm):
+    class Meta:
+        model = Objective
+        fields = ["title", "success", "target_date", "status"]
+        labels = {"title": "Objective"}
+        widgets = {
+            "success": forms.Textarea(attrs={"rows": 2, "maxlength": 2000}),
+            "target_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+        error_messages = {
+            "title": {"required": "Name the objective."},
+            "target_date": {"invalid": "Enter a date like 2027-06-30."},
+        }
+
+    def clean_title(self):
+        return " ".join(self.cleaned_data["title"].split())
+
+
+class ActivityForm(forms.ModelForm):
+    class Meta:
+        model = Activity
+        fields = ["title", "due_on", "objective", "done_on"]
+        labels = {"title": "Activity"}
+        widgets = {
+            "due_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "done_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+        error_messages = {
+            "title": {"required": "Name the activity."},
+            "due_on": {
+                "required": "Enter the date it is due.",
+                "invalid": "Enter a date like 2027-06-30.",
+            },
+            "done_on": {"invalid": "Enter a date like 2027-06-30."},
+        }
+
+    def __init__(self, *args, pairing, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only this plan's objectives can be chosen.
+        self.fields["objective"].queryset = pairing.objectives.all()
+        self.fields["objective"].empty_label = "None in particular"
+
+    def clean_title(self):
+        return " ".join(self.cleaned_data["title"].split())
+
+    def clean_done_on(self):
+        done_on = self.cleaned_data["done_on"]
+        if done_on and done_on > timezone.localdate():
+            raise ValidationError("It cannot be done on a day still to come.")
+        return done_on

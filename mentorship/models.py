@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
 
 from accounts.models import Interest, MembershipType
 
@@ -137,6 +138,12 @@ class Cycle(models.Model):
         default=False,
         help_text="Approved mentees may browse eligible mentors and rank up to "
         "three, until matches are proposed.",
+    )
+    plan_starter = models.TextField(
+        "starter Mentoring Plan",
+        blank=True,
+        help_text="Objectives offered to each new pair as a start, one per "
+        "line. Pairs change or drop them as they like.",
     )
     response_days = models.PositiveSmallIntegerField(
         "days to accept a proposed pairing",
@@ -465,3 +472,64 @@ class CheckIn(models.Model):
     @property
     def counts(self) -> bool:
         return self.confirmation != self.Confirmation.DISPUTED
+
+
+class Objective(models.Model):
+    """A short-term objective in a pairing's Mentoring Plan."""
+
+    class Status(models.TextChoices):
+        NOT_STARTED = "not_started", "Not started"
+        ON_TRACK = "on_track", "On track"
+        AT_RISK = "at_risk", "At risk"
+        DONE = "done", "Done"
+        DROPPED = "dropped", "Dropped"
+
+    pairing = models.ForeignKey(
+        Pairing, on_delete=models.CASCADE, related_name="objectives"
+    )
+    title = models.CharField(max_length=200)
+    success = models.TextField("what success looks like", blank=True)
+    target_date = models.DateField(null=True, blank=True)
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.NOT_STARTED
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["target_date", "pk"]
+        indexes = [models.Index(fields=["pairing", "status"], name="objective_idx")]
+
+    def __str__(self):
+        return self.title
+
+
+class Activity(models.Model):
+    """A step on the plan's timeline, perhaps towards one objective."""
+
+    pairing = models.ForeignKey(
+        Pairing, on_delete=models.CASCADE, related_name="activities"
+    )
+    title = models.CharField(max_length=200)
+    due_on = models.DateField("due date")
+    objective = models.ForeignKey(
+        Objective,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activities",
+        verbose_name="towards the objective",
+    )
+    done_on = models.DateField("done on", null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "activities"
+        ordering = ["due_on", "pk"]
+        indexes = [models.Index(fields=["pairing", "due_on"], name="activity_due_idx")]
+
+    def __str__(self):
+        return self.title

@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from . import months as program
-from .models import Cycle, Pairing
+from .models import Activity, Cycle, Objective, Pairing
 
 
 @dataclass(frozen=True)
@@ -110,3 +110,43 @@ def pairing_months(pairing: Pairing, checkins) -> list[program.Month]:
         contacts=[c.occurred_on for c in checkins if c.counts],
         today=timezone.localdate(),
     )
+
+
+@dataclass(frozen=True)
+class PlanChange:
+    at: datetime
+    who: str
+    what: str
+
+
+def plan_changes(pairing: Pairing, *, limit: int = 40) -> list[PlanChange]:
+    """The plan's changes, newest first: who changed which objective or
+    activity, and how. Two queries, whatever the plan's size."""
+    changes = []
+    for model, noun in ((Objective, "objective"), (Activity, "activity")):
+        rows = (
+            model.history.filter(pairing_id=pairing.pk)
+            .select_related("history_user")
+            .order_by("id", "history_date", "history_id")
+        )
+        previous = {}
+        for row in rows:
+            before = previous.get(row.id)
+            previous[row.id] = row
+            who = row.history_user.display_name if row.history_user else "Staff"
+            if before is None:
+                what = f"added the {noun} “{row.title}”"
+            else:
+                changed = {change.field for change in row.diff_against(before).changes}
+                # In the order of the form, not of the diff.
+                fields = [
+                    str(field.verbose_name)
+                    for field in model._meta.fields
+                    if field.name in changed
+                ]
+                if not fields:
+                    continue
+                what = f"changed {', '.join(fields)} of the {noun} “{row.title}”"
+            changes.append(PlanChange(row.history_date, who, what))
+    changes.sort(key=lambda change: change.at, reverse=True)
+    return changes[:limit]

@@ -23,9 +23,11 @@ from accounts.models import MentorProfile, User
 
 from . import calendar, selectors
 from .models import (
+    Activity,
     CheckIn,
     Cycle,
     IntroCall,
+    Objective,
     OpeningNotification,
     OutboundEmail,
     Pairing,
@@ -857,3 +859,78 @@ def checkin_answer(*, checkin_id: int, user: User, agree: bool) -> CheckIn:
             f"{checkin.occurred_on:%d %b %Y} is not right",
         )
     return checkin
+
+
+# The Mentoring Plan
+
+
+def _plan_pairing(pairing_id: int, user: User) -> Pairing:
+    pairing = _lock_pairing(pairing_id)
+    if user.pk not in (pairing.mentee_id, pairing.mentor_id):
+        raise PairingError("Only the mentee and the mentor edit their plan.")
+    if pairing.status not in Pairing.UNDER_WAY:
+        raise PairingError(
+            "The plan is edited while the pairing is under way; this one is "
+            f"{pairing.get_status_display().lower()}."
+        )
+    return pairing
+
+
+@transaction.atomic
+def plan_objective_save(
+    *, pairing_id: int, user: User, objective_id: int | None = None, **fields
+) -> Objective:
+    """Add an objective, or change one; the change history keeps who and what."""
+    pairing = _plan_pairing(pairing_id, user)
+    if objective_id is None:
+        objective = Objective(pairing=pairing)
+    else:
+        objective = Objective.objects.select_for_update().get(
+            pk=objective_id, pairing=pairing
+        )
+    for name, value in fields.items():
+        setattr(objective, name, value)
+    objective._history_user = user
+    objective.save()
+    return objective
+
+
+@transaction.atomic
+def plan_activity_save(
+    *, pairing_id: int, user: User, activity_id: int | None = None, **fields
+) -> Activity:
+    pairing = _plan_pairing(pairing_id, user)
+    objective = fields.get("objective")
+    if objective is not None and objective.pairing_id != pairing.pk:
+        raise PairingError("That objective belongs to another plan.")
+    if activity_id is None:
+        activity = Activity(pairing=pairing)
+    else:
+        activity = Activity.objects.select_for_update().get(
+            pk=activity_id, pairing=pairing
+        )
+    for name, value in fields.items():
+        setattr(activity, name, value)
+    activity._history_user = user
+    activity.save()
+    return activity
+
+
+@transaction.atomic
+def plan_start_from_template(*, pairing_id: int, user: User) -> list[Objective]:
+    """Give an empty plan the cycle's starter objectives."""
+    pairing = _plan_pairing(pairing_id, user)
+    if pairing.objectives.exists():
+        raise PairingError("Your plan has objectives already.")
+    titles = [
+        " ".join(line.split())[:200]
+        for line in pairing.cycle.plan_starter.splitlines()
+        if line.strip()
+    ]
+    objectives = []
+    for title in titles:
+        objective = Objective(pairing=pairing, title=title)
+        objective._history_user = user
+        objective.save()
+        objectives.append(objective)
+    return objectives

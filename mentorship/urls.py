@@ -26,6 +26,33 @@ mentor_patterns = [
         views.checkin_answer,
         name="checkin_answer",
     ),
+    path("pairings/<int:pk>/plan/", views.plan, name="plan"),
+    path("pairings/<int:pk>/plan/start/", views.plan_start, name="plan_start"),
+    path(
+        "pairings/<int:pk>/plan/objectives/",
+        views.plan_objective_add,
+        name="plan_objective_add",
+    ),
+    path(
+        "pairings/<int:pk>/plan/objectives/<int:objective_pk>/",
+        views.plan_objective_edit,
+        name="plan_objective_edit",
+    ),
+    path(
+        "pairings/<int:pk>/plan/activities/",
+        views.plan_activity_add,
+        name="plan_activity_add",
+    ),
+    path(
+        "pairings/<int:pk>/plan/activities/<int:activity_pk>/",
+        views.plan_activity_edit,
+        name="plan_activity_edit",
+    ),
+    path(
+        "pairings/<int:pk>/mentoring-plan.pdf",
+        views.plan_download,
+        name="plan_pdf",
+    ),
     path(
         "pairings/<int:pk>/intro-call.ics",
         views.pairing_intro_call_ics,

@@ -14,12 +14,15 @@ from accounts.models import Interest, MentorProfile
 from . import health, selectors, services
 from .access import get_pairing_for_user
 from .forms import (
+    ActivityForm,
     AvailabilityForm,
     CheckInForm,
     MentorProfileForm,
     NotificationRequestForm,
+    ObjectiveForm,
 )
-from .models import CheckIn, IntroCall, Pairing
+from .models import Activity, CheckIn, IntroCall, Objective, Pairing
+from .plan_pdf import plan_pdf
 
 USABLE = {"ok", "in-process"}
 
@@ -315,4 +318,168 @@ def pairing_intro_call_ics(request, pk):
         services.intro_call_invitation(call), content_type="text/calendar"
     )
     response["Content-Disposition"] = 'attachment; filename="intro-call.ics"'
+    return response
+
+
+# The Mentoring Plan
+
+
+def _plan_page(
+    request, pairing, *, objective_form=None, activity_form=None, status=200
+):
+    objectives = list(pairing.objectives.all())
+    activities = list(pairing.activities.select_related("objective"))
+    editable = pairing.status in Pairing.UNDER_WAY
+    return render(
+        request,
+        "mentorship/plan.html",
+        {
+            "pairing": pairing,
+            "other": pairing.other_person(request.user),
+            "objectives": objectives,
+            "activities": activities,
+            "editable": editable,
+            "objective_form": objective_form or ObjectiveForm(),
+            "activity_form": activity_form or ActivityForm(pairing=pairing),
+            "starter": pairing.cycle.plan_starter.strip() and not objectives,
+            "changes": selectors.plan_changes(pairing),
+            "today": timezone.localdate(),
+        },
+        status=status,
+    )
+
+
+def _plan_url(pairing) -> str:
+    return reverse("mentorship:plan", args=[pairing.pk])
+
+
+@never_cache
+@login_required
+def plan(request, pk):
+    pairing = get_pairing_for_user(request.user, pk)
+    return _plan_page(request, pairing)
+
+
+@require_POST
+@login_required
+def plan_objective_add(request, pk):
+    pairing = get_pairing_for_user(request.user, pk)
+    form = ObjectiveForm(request.POST)
+    if not form.is_valid():
+        return _plan_page(request, pairing, objective_form=form, status=400)
+    return _plan_save(
+        request,
+        pairing,
+        lambda: services.plan_objective_save(
+            pairing_id=pairing.pk, user=request.user, **form.cleaned_data
+        ),
+        "Objective added.",
+    )
+
+
+@require_POST
+@login_required
+def plan_activity_add(request, pk):
+    pairing = get_pairing_for_user(request.user, pk)
+    form = ActivityForm(request.POST, pairing=pairing)
+    if not form.is_valid():
+        return _plan_page(request, pairing, activity_form=form, status=400)
+    return _plan_save(
+        request,
+        pairing,
+        lambda: services.plan_activity_save(
+            pairing_id=pairing.pk, user=request.user, **form.cleaned_data
+        ),
+        "Activity added.",
+    )
+
+
+@require_POST
+@login_required
+def plan_start(request, pk):
+    pairing = get_pairing_for_user(request.user, pk)
+    return _plan_save(
+        request,
+        pairing,
+        lambda: services.plan_start_from_template(
+            pairing_id=pairing.pk, user=request.user
+        ),
+        "Your plan starts from the program's suggested objectives; change them "
+        "to make them yours.",
+    )
+
+
+def _plan_save(request, pairing, save, done: str):
+    try:
+        save()
+    except services.PairingError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, done)
+    return redirect(_plan_url(pairing))
+
+
+@never_cache
+@login_required
+def plan_objective_edit(request, pk, objective_pk):
+    pairing = get_pairing_for_user(request.user, pk)
+    objective = get_object_or_404(Objective, pk=objective_pk, pairing=pairing)
+    form = ObjectiveForm(request.POST or None, instance=objective)
+    if request.method == "POST" and form.is_valid():
+        return _plan_save(
+            request,
+            pairing,
+            lambda: services.plan_objective_save(
+                pairing_id=pairing.pk,
+                user=request.user,
+                objective_id=objective.pk,
+                **form.cleaned_data,
+            ),
+            "Objective saved.",
+        )
+    return render(
+        request,
+        "mentorship/plan_edit.html",
+        {"pairing": pairing, "form": form, "what": "objective"},
+        status=400 if form.errors else 200,
+    )
+
+
+@never_cache
+@login_required
+def plan_activity_edit(request, pk, activity_pk):
+    pairing = get_pairing_for_user(request.user, pk)
+    activity = get_object_or_404(Activity, pk=activity_pk, pairing=pairing)
+    form = ActivityForm(request.POST or None, instance=activity, pairing=pairing)
+    if request.method == "POST" and form.is_valid():
+        return _plan_save(
+            request,
+            pairing,
+            lambda: services.plan_activity_save(
+                pairing_id=pairing.pk,
+                user=request.user,
+                activity_id=activity.pk,
+                **form.cleaned_data,
+            ),
+            "Activity saved.",
+        )
+    return render(
+        request,
+        "mentorship/plan_edit.html",
+        {"pairing": pairing, "form": form, "what": "activity"},
+        status=400 if form.errors else 200,
+    )
+
+
+@never_cache
+@login_required
+def plan_download(request, pk):
+    pairing = get_pairing_for_user(request.user, pk)
+    content = plan_pdf(
+        pairing,
+        pairing.objectives.all(),
+        pairing.activities.select_related("objective"),
+    )
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="mentoring-plan.pdf"'
     return response
