@@ -29,3 +29,11 @@ def validate_time_zone(name: str) -> None:
             code="invalid_time_zone",
             params={"name": name},
         )
+
+
+def zone_or_utc(name: str) -> zoneinfo.ZoneInfo:
+    """The zone of that name, or UTC for a blank or unknown one (a row written
+    around the forms), so that showing a time never fails."""
+    if name and name in zoneinfo.available_timezones():
+        return zoneinfo.ZoneInfo(name)
+    return zoneinfo.ZoneInfo("UTC")

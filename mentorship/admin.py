@@ -1,5 +1,3 @@
-from zoneinfo import ZoneInfo
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -15,6 +13,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import Interest, MentorProfile
 from accounts.regions import countries_in_sub_region, sub_region_of, sub_regions
+from accounts.timezones import zone_or_utc
 from matching import email_previews
 from matching.scoring import Weights
 
@@ -73,6 +72,8 @@ class OutboundEmailAdmin(admin.ModelAdmin):
         ]
 
     def previews_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         return TemplateResponse(
             request,
             "admin/mentorship/outboundemail/previews.html",
@@ -85,6 +86,8 @@ class OutboundEmailAdmin(admin.ModelAdmin):
         )
 
     def preview_view(self, request, name):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         try:
             preview = email_previews.render_preview(name)
         except KeyError:
@@ -586,6 +589,9 @@ class PairingEventInline(admin.TabularInline):
     fields = ["at", "status", "description", "actor"]
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor", "pairing")
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -597,6 +603,16 @@ class CheckInInline(admin.TabularInline):
     fields = ["occurred_on", "way", "initiated_by", "minutes", "author", "confirmation"]
     readonly_fields = fields
     ordering = ["-occurred_on"]
+
+    def get_queryset(self, request):
+        # Each row's label names the pairing's two people.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(
+                "author", "pairing__mentee", "pairing__mentor", "pairing__cycle"
+            )
+        )
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -701,7 +717,14 @@ class PairingAdmin(admin.ModelAdmin):
         ]
 
     def intro_call_view(self, request, pk):
-        if not request.user.is_staff or not self.has_view_permission(request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        # Seeing the call needs view permission; scheduling, moving,
+        # cancelling or reporting on it emails people, so it needs the
+        # permission to change introductory calls.
+        if request.method == "POST" and not request.user.has_perm(
+            "mentorship.change_introcall"
+        ):
             raise PermissionDenied
         pairing = get_object_or_404(
             Pairing.objects.select_related("mentee", "mentor", "cycle"), pk=pk
@@ -767,7 +790,9 @@ class PairingAdmin(admin.ModelAdmin):
                     (
                         role,
                         person,
-                        timezone.localtime(call.starts_at, ZoneInfo(person.time_zone))
+                        timezone.localtime(
+                            call.starts_at, zone_or_utc(person.time_zone)
+                        )
                         if call
                         else None,
                     )

@@ -320,6 +320,25 @@ class IntroCallOutcomeForm(forms.Form):
 class CheckInForm(forms.ModelForm):
     """A contact as one of the pair logs it."""
 
+    minutes = forms.IntegerField(
+        label="Length (minutes)",
+        min_value=1,
+        max_value=600,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={
+            "required": "Enter about how many minutes it took.",
+            "min_value": "Enter a length from 1 to 600 minutes.",
+            "max_value": "Enter a length from 1 to 600 minutes.",
+            "invalid": "Enter a whole number of minutes.",
+        },
+    )
+    notes = forms.CharField(
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Up to 4,000 characters.",
+    )
+
     topics = InterestChoiceField(
         label="Topics",
         required=False,
@@ -349,8 +368,6 @@ class CheckInForm(forms.ModelForm):
             "occurred_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "way": forms.RadioSelect,
             "initiated_by": forms.RadioSelect,
-            "minutes": forms.NumberInput(attrs={"inputmode": "numeric"}),
-            "notes": forms.Textarea(attrs={"rows": 3, "maxlength": 4000}),
         }
         error_messages = {
             "occurred_on": {
@@ -359,7 +376,6 @@ class CheckInForm(forms.ModelForm):
             },
             "way": {"required": "Choose how you were in contact."},
             "initiated_by": {"required": "Choose who got in touch."},
-            "minutes": {"required": "Enter about how many minutes it took."},
         }
 
     def __init__(self, *args, pairing, **kwargs):
@@ -368,9 +384,6 @@ class CheckInForm(forms.ModelForm):
         # Radio buttons need no empty "---------" choice; nothing is preselected.
         self.fields["way"].choices = CheckIn.Way.choices
         self.fields["initiated_by"].choices = CheckIn.Initiator.choices
-        self.fields["minutes"].min_value = 1
-        self.fields["minutes"].max_value = 600
-        self.fields["notes"].max_length = 4000
         self.fields["other_topics"].help_text = "Anything not in the list above."
 
     def clean_occurred_on(self):
@@ -384,12 +397,6 @@ class CheckInForm(forms.ModelForm):
                 f"{timezone.localdate(confirmed):%d %B %Y}."
             )
         return day
-
-    def clean_minutes(self):
-        minutes = self.cleaned_data["minutes"]
-        if not 1 <= minutes <= 600:
-            raise ValidationError("Enter a length from 1 to 600 minutes.")
-        return minutes
 
 
 class ObjectiveForm(forms.ModelForm):

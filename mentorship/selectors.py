@@ -1,9 +1,10 @@
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+
+from accounts.timezones import zone_or_utc
 
 from . import months as program
 from .models import Activity, Cycle, Objective, Pairing
@@ -89,8 +90,8 @@ class LocalTime:
 
 def local_time(time_zone: str, *, reader_time_zone: str, at=None) -> LocalTime:
     at = at or timezone.now()
-    theirs = at.astimezone(ZoneInfo(time_zone))
-    mine = at.astimezone(ZoneInfo(reader_time_zone))
+    theirs = at.astimezone(zone_or_utc(time_zone))
+    mine = at.astimezone(zone_or_utc(reader_time_zone))
     offset = theirs.utcoffset() - mine.utcoffset()
     return LocalTime(
         now=theirs,

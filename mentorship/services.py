@@ -20,6 +20,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from accounts.models import MentorProfile, User
+from accounts.timezones import zone_or_utc
 
 from . import calendar, selectors
 from .models import (
@@ -147,10 +148,16 @@ def _deliver(email: OutboundEmail) -> None:
 
 
 def _is_permanent(exc: Exception) -> bool:
-    """A refusal that sending again cannot change: the server rejected every
-    recipient, or answered with a 5xx code (RFC 5321's permanent failures)."""
+    """A refusal of this message that sending again cannot change: its
+    recipient refused with a 5xx code (RFC 5321's permanent failures), or the
+    message itself refused with one. A 4xx (greylisting, a full mailbox) is
+    retried, and so are refusals of our own login or sender address, which
+    are the server's configuration to fix, not the message's."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return True
+        codes = [code for code, _ in exc.recipients.values()]
+        return bool(codes) and all(code >= 500 for code in codes)
+    if isinstance(exc, smtplib.SMTPAuthenticationError | smtplib.SMTPSenderRefused):
+        return False
     return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500
 
 
@@ -217,7 +224,7 @@ def email_render_and_queue(
     Dates in the email are shown in the recipient's time zone.
     """
     context = {**context, "site_url": settings.SITE_URL}
-    with timezone.override(zoneinfo.ZoneInfo(time_zone)):
+    with timezone.override(zone_or_utc(time_zone)):
         subject = " ".join(
             render_to_string(f"emails/{template}_subject.txt", context).split()
         )
@@ -669,6 +676,46 @@ def _intro_call_emails(call: IntroCall, *, rescheduled: bool = False) -> None:
         )
 
 
+def _intro_call_release_host(call: IntroCall) -> None:
+    """Tell a host who is handing the call over, with a cancellation of the
+    same event, so it leaves their calendar."""
+    previous = call.host
+    cancellation = IntroCall(
+        pk=call.pk,
+        pairing=call.pairing,
+        uid=call.uid,
+        sequence=call.sequence,
+        starts_at=call.starts_at,
+        duration_minutes=call.duration_minutes,
+        location=call.location,
+        host=previous,
+        status=IntroCall.Status.CANCELLED,
+    )
+    email_render_and_queue(
+        key=f"introcall:{call.pk}:{call.sequence}:{previous.pk}:handed-over",
+        event="intro_call.cancelled",
+        to=previous.email,
+        template="intro_call_cancelled",
+        time_zone=previous.time_zone,
+        context={
+            "call": cancellation,
+            "pairing": call.pairing,
+            "person": previous,
+            "time_zone": previous.time_zone,
+            "pairing_url": absolute_url(
+                reverse("mentorship:pairing_detail", args=[call.pairing_id])
+            ),
+        },
+        attachments=[
+            attachment(
+                "intro-call.ics",
+                intro_call_invitation(cancellation),
+                "text/calendar; method=CANCEL",
+            )
+        ],
+    )
+
+
 @transaction.atomic
 def intro_call_schedule(
     *,
@@ -696,7 +743,7 @@ def intro_call_schedule(
         call = IntroCall(pairing=pairing, uid=_intro_call_uid(pairing))
         rescheduled = False
     else:
-        if call.status in (IntroCall.Status.HELD, IntroCall.Status.MISSED):
+        if call.status == IntroCall.Status.HELD:
             raise PairingError("The introductory call has already taken place.")
         unchanged = (
             call.status == IntroCall.Status.SCHEDULED
@@ -709,6 +756,8 @@ def intro_call_schedule(
             return call
         call.sequence += 1
         rescheduled = call.status == IntroCall.Status.SCHEDULED
+        if call.host_id != host.pk:
+            _intro_call_release_host(call)
     call.starts_at = starts_at
     call.duration_minutes = duration_minutes
     call.location = location
@@ -748,8 +797,8 @@ def intro_call_record(
     makes the pairing active."""
     pairing = _lock_pairing(pairing_id)
     call = IntroCall.objects.select_for_update().filter(pairing=pairing).first()
-    if call is None or call.status == IntroCall.Status.CANCELLED:
-        raise PairingError("There is no introductory call to report on.")
+    if call is None or call.status != IntroCall.Status.SCHEDULED:
+        raise PairingError("There is no scheduled introductory call to report on.")
     if call.starts_at > (now or timezone.now()):
         raise PairingError("The introductory call has not started yet.")
     call.status = IntroCall.Status.HELD if held else IntroCall.Status.MISSED
@@ -846,6 +895,10 @@ def checkin_answer(*, checkin_id: int, user: User, agree: bool) -> CheckIn:
         raise PairingError("This contact is not yours to confirm.")
     if user.pk == checkin.author_id:
         raise PairingError("You logged this contact; your pair confirms it.")
+    if checkin.confirmation != CheckIn.Confirmation.WAITING:
+        raise PairingError("You have answered for this contact already.")
+    if pairing.status not in Pairing.UNDER_WAY:
+        raise PairingError("This pairing is no longer under way.")
     checkin.confirmation = (
         CheckIn.Confirmation.CONFIRMED if agree else CheckIn.Confirmation.DISPUTED
     )

@@ -255,3 +255,65 @@ def test_the_month_turns_at_the_readers_midnight(client, pairing, mentee):
         page = client.get(f"/pairings/{pairing.pk}/").content.decode()
     first = page.split('<li class="month month-')[1]
     assert first.startswith("current")
+
+
+def test_an_answer_cannot_be_changed_or_given_after_the_year(
+    client, pairing, mentee, mentor
+):
+    checkin = services.checkin_log(
+        pairing_id=pairing.pk,
+        author=mentee,
+        occurred_on=timezone.localdate(),
+        way="video",
+        initiated_by="mentee",
+        minutes=30,
+    )
+    services.checkin_answer(checkin_id=checkin.pk, user=mentor, agree=False)
+    with pytest.raises(services.PairingError, match="answered"):
+        services.checkin_answer(checkin_id=checkin.pk, user=mentor, agree=True)
+    late = services.checkin_log(
+        pairing_id=pairing.pk,
+        author=mentee,
+        occurred_on=timezone.localdate(),
+        way="email",
+        initiated_by="mentee",
+        minutes=5,
+    )
+    pairing.status = Status.COMPLETED
+    pairing.save()
+    with pytest.raises(services.PairingError, match="no longer under way"):
+        services.checkin_answer(checkin_id=late.pk, user=mentor, agree=True)
+
+
+def test_notes_are_limited(client, pairing, mentee):
+    client.force_login(mentee)
+    response = client.post(
+        f"/pairings/{pairing.pk}/checkins/", answers(notes="x" * 4001)
+    )
+    assert response.status_code == 400
+    assert "at most 4000 characters" in response.content.decode()
+    assert not CheckIn.objects.exists()
+
+
+def test_the_admin_pairing_page_does_not_grow_with_contacts(
+    client, pairing, mentee, staff, django_assert_max_num_queries
+):
+    def log(n):
+        for _ in range(n):
+            services.checkin_log(
+                pairing_id=pairing.pk,
+                author=mentee,
+                occurred_on=timezone.localdate(),
+                way="video",
+                initiated_by="mentee",
+                minutes=30,
+            )
+
+    client.force_login(staff)
+    url = f"/admin/mentorship/pairing/{pairing.pk}/change/"
+    log(1)
+    with django_assert_max_num_queries(40) as few:
+        client.get(url)
+    log(12)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(url).status_code == 200

@@ -232,3 +232,113 @@ def test_only_staff_schedule_calls(client, pairing, mentor):
         {"action": "cancel"},
     )
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_view_only_staff_see_the_call_page_but_cannot_change_it(client, pairing):
+    from django.contrib.auth.models import Permission
+
+    from conftest import make_user
+
+    clerk = make_user("clerk@example.com", is_staff=True)
+    clerk.user_permissions.add(Permission.objects.get(codename="view_pairing"))
+    client.force_login(clerk)
+    url = f"/admin/mentorship/pairing/{pairing.pk}/intro-call/"
+    assert client.get(url).status_code == 200
+    response = client.post(
+        url,
+        {
+            "action": "schedule",
+            "starts_at": "2030-01-01T09:00",
+            "duration_minutes": "30",
+            "location": "x",
+            "host": clerk.pk,
+        },
+    )
+    assert response.status_code == 403
+    assert not IntroCall.objects.exists()
+
+
+def test_a_missed_call_can_be_rescheduled_but_a_held_one_cannot(staff, pairing):
+    start = datetime(2030, 1, 6, 15, tzinfo=UTC)
+    schedule = {
+        "pairing_id": pairing.pk,
+        "duration_minutes": 30,
+        "location": "https://meet.example.org/c",
+        "host": staff,
+        "actor": staff,
+    }
+    services.intro_call_schedule(starts_at=start, **schedule)
+    after = start + timedelta(hours=1)
+    services.intro_call_record(
+        pairing_id=pairing.pk, held=False, note="", actor=staff, now=after
+    )
+    with pytest.raises(services.PairingError, match="no scheduled"):
+        services.intro_call_record(
+            pairing_id=pairing.pk, held=True, note="", actor=staff, now=after
+        )
+    call = services.intro_call_schedule(starts_at=start + timedelta(days=7), **schedule)
+    assert call.status == IntroCall.Status.SCHEDULED and call.sequence == 1
+    services.intro_call_record(
+        pairing_id=pairing.pk,
+        held=True,
+        note="",
+        actor=staff,
+        now=start + timedelta(days=8),
+    )
+    with pytest.raises(services.PairingError, match="already taken place"):
+        services.intro_call_schedule(starts_at=start + timedelta(days=30), **schedule)
+
+
+def test_a_new_host_takes_over_and_the_old_one_is_released(
+    staff, pairing, django_capture_on_commit_callbacks
+):
+    from conftest import make_user
+
+    other_host = make_user("host2@example.com", is_staff=True, full_name="Hana Host")
+    start = datetime(2030, 1, 6, 15, tzinfo=UTC)
+    with django_capture_on_commit_callbacks(execute=True):
+        call = services.intro_call_schedule(
+            pairing_id=pairing.pk,
+            starts_at=start,
+            duration_minutes=30,
+            location="x",
+            host=staff,
+            actor=staff,
+        )
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.intro_call_schedule(
+            pairing_id=pairing.pk,
+            starts_at=start,
+            duration_minutes=30,
+            location="x",
+            host=other_host,
+            actor=staff,
+        )
+    to_old = [m for m in mail.outbox if m.to == [staff.email]]
+    assert len(to_old) == 1
+    calendar, event, _ = invitation(to_old[0])
+    assert calendar["METHOD"] == "CANCEL" and str(event["UID"]) == call.uid
+    assert {m.to[0] for m in mail.outbox} == {
+        staff.email,
+        other_host.email,
+        pairing.mentee.email,
+        pairing.mentor.email,
+    }
+
+
+def test_a_blank_time_zone_shows_utc_instead_of_failing(client, staff, pairing, mentee):
+    services.intro_call_schedule(
+        pairing_id=pairing.pk,
+        starts_at=datetime(2030, 1, 6, 15, tzinfo=UTC),
+        duration_minutes=30,
+        location="x",
+        host=staff,
+        actor=staff,
+    )
+    type(pairing.mentor).objects.filter(pk=pairing.mentor_id).update(time_zone="")
+    client.force_login(mentee)
+    assert client.get(f"/pairings/{pairing.pk}/").status_code == 200
+    client.force_login(staff)
+    url = f"/admin/mentorship/pairing/{pairing.pk}/intro-call/"
+    assert client.get(url).status_code == 200

@@ -138,6 +138,8 @@ def test_smtp_failure_is_retried_with_backoff_then_marked_failed(
         ),
         (smtplib.SMTPDataError(554, b"Message rejected"), True),
         (smtplib.SMTPDataError(451, b"Try again later"), False),
+        (smtplib.SMTPRecipientsRefused({"x@example.com": (450, b"Greylisted")}), False),
+        (smtplib.SMTPAuthenticationError(535, b"Bad credentials"), False),
         (ConnectionRefusedError("connection refused"), False),
     ],
 )
