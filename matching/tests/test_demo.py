@@ -47,3 +47,15 @@ def test_demo_mentor_and_mentee_see_their_pairing(client, db):
         page = client.get(f"/pairings/{pairing.pk}/").content.decode()
         assert other in page
         client.logout()
+
+
+def test_demo_has_a_year_under_way_with_contacts_and_a_plan(db):
+    from mentorship.models import CheckIn, Objective
+
+    call_command("seed_demo")
+    pairing = Pairing.objects.get(mentee__email="fatima.zahra@example.org")
+    assert pairing.status == Pairing.Status.ACTIVE
+    assert pairing.mentor.email == "mentor@example.org"
+    assert CheckIn.objects.filter(pairing=pairing).count() >= 3
+    assert Objective.objects.filter(pairing=pairing).count() == 2
+    assert Objective.history.filter(pairing_id=pairing.pk).first().history_user
