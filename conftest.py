@@ -122,6 +122,9 @@ def celery_worker(transactional_db, redis_url, settings):
 
     settings.CELERY_BROKER_URL = redis_url
     celery_app.conf.task_always_eager = False
+    # Tasks left on the queue by an earlier run (for rows long gone) would
+    # otherwise go first and eat into this test's wait.
+    celery_app.control.purge()
     celery_app.loader.import_module("celery.contrib.testing.tasks")
     with start_worker(
         celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=20

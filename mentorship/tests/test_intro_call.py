@@ -68,6 +68,9 @@ def test_staff_schedule_in_their_zone_and_each_person_sees_their_own(
     )
     assert "(14:00 UTC)" in sent[mentor.email].body
     assert sent[mentee.email].subject.startswith("Introductory call with your mentor")
+    page = client.get(url).content.decode()
+    assert "Wednesday 10 March 2027, 19:30" in page  # the mentee, in Kolkata
+    assert "Wednesday 10 March 2027, 09:00" in page  # the mentor, in New York
     for message in sent.values():
         calendar, event, mimetype = invitation(message)
         assert mimetype == "text/calendar; method=REQUEST"
