@@ -130,6 +130,7 @@ def sample_context() -> dict:
         "profile_url": f"{url}/mentors/profile/",
         "pairings_url": f"{url}/pairings/",
         "pairing_url": f"{url}/pairings/0/",
+        "plan_url": f"{url}/pairings/0/plan/",
         "unsubscribe_url": f"{url}/notify/unsubscribe/sample/",
     }
 

@@ -320,6 +320,7 @@ def pairing_introduce(pairing: Pairing) -> None:
                 "pairing_url": absolute_url(
                     reverse("mentorship:pairing_detail", args=[pairing.pk])
                 ),
+                "plan_url": absolute_url(reverse("mentorship:plan", args=[pairing.pk])),
             },
         )
     mentorship_services.pairing_set_status(

@@ -178,6 +178,7 @@ def test_both_accept_and_the_pairing_is_confirmed(
     assert "Interests: Breast" in to_mentee.body
     assert "You, the mentee, initiate the contact" in to_mentee.body
     assert f"/pairings/{pairing.pk}/" in to_mentee.body
+    assert f"/pairings/{pairing.pk}/plan/" in to_mentee.body
     assert "will host a call to introduce you" in to_mentee.body
     to_mentor = intro[mentor.email]
     assert to_mentor.subject == "Meet your mentee, Amara Okafor"
