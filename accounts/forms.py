@@ -1,7 +1,8 @@
 from django import forms
+from django.db.models import Q
 from django_countries import countries
 
-from .models import User
+from .models import Interest, User
 from .timezones import time_zone_choices
 
 # The largest primary key the database can hold; anything larger is not a choice.
@@ -29,6 +30,18 @@ class InterestChoiceField(forms.ModelMultipleChoiceField):
                     params={"value": text[:20]},
                 )
         return super()._check_values(value)
+
+
+def keep_retired_interests(form, names=("interests", "career_goals")) -> None:
+    """Offer, besides the active interests, the retired ones the saved record
+    already has, so that saving the form does not silently drop them."""
+    if not form.instance.pk:
+        return
+    for name in names:
+        field = form.fields[name]
+        field.queryset = Interest.objects.filter(
+            Q(pk__in=field.queryset) | Q(pk__in=getattr(form.instance, name).all())
+        )
 
 
 class TimeZoneField(forms.TypedChoiceField):

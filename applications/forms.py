@@ -1,9 +1,13 @@
 from django import forms
 from django.core.validators import MaxLengthValidator
-from django.db.models import Q
 from django.utils import timezone
 
-from accounts.forms import MAX_PK, InterestChoiceField, TimeZoneField
+from accounts.forms import (
+    MAX_PK,
+    InterestChoiceField,
+    TimeZoneField,
+    keep_retired_interests,
+)
 from accounts.languages import LANGUAGES
 from accounts.models import Interest, MeetingWay, MembershipType, User
 
@@ -195,15 +199,7 @@ class ApplicationForm(EligibilityForm, forms.ModelForm):
         self.fields["cv"].help_text = f"PDF or Word (.docx), at most {max_cv_mb} MB."
         self.fields["training_country"].required = submitting
         self.fields["statement"].validators.append(MaxLengthValidator(STATEMENT_MAX))
-        if self.instance.pk:
-            # Keep interests staff have since retired from the list, so that
-            # saving the form does not silently drop them.
-            for name in ("interests", "career_goals"):
-                field = self.fields[name]
-                field.queryset = Interest.objects.filter(
-                    Q(pk__in=field.queryset)
-                    | Q(pk__in=getattr(self.instance, name).all())
-                )
+        keep_retired_interests(self)
         for name in ("institution", "position", "statement"):
             self.fields[name].required = submitting
         if not submitting:

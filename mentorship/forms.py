@@ -1,10 +1,13 @@
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils import timezone
 from django_countries import countries
 
-from accounts.forms import InterestChoiceField, TimeZoneField
+from accounts.forms import (
+    InterestChoiceField,
+    TimeZoneField,
+    keep_retired_interests,
+)
 from accounts.languages import LANGUAGES
 from accounts.models import Interest, MeetingWay, MembershipType, MentorProfile, User
 
@@ -199,14 +202,7 @@ class MentorProfileForm(forms.ModelForm):
         if self.instance.pk:
             # The expectations were agreed when the mentor volunteered.
             del self.fields["agree"]
-            # Keep interests staff have since retired from the list, so that
-            # saving the form does not silently drop them.
-            for name in ("interests", "career_goals"):
-                field = self.fields[name]
-                field.queryset = Interest.objects.filter(
-                    Q(pk__in=field.queryset)
-                    | Q(pk__in=getattr(self.instance, name).all())
-                )
+        keep_retired_interests(self)
 
     def clean_interests(self):
         interests = self.cleaned_data["interests"]
