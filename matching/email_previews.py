@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from applications.models import Application
-from mentorship.models import CheckIn, Cycle, IntroCall, Pairing
+from mentorship.models import CheckIn, Cycle, IntroCall, Pairing, Reminder
 from mentorship.selectors import local_time
 
 EMAILS_DIR = Path(settings.BASE_DIR) / "templates" / "emails"
@@ -37,7 +37,7 @@ def sample_context() -> dict:
         program_starts_on=date(now.year + 1, 3, 1),
     )
     mentee = User(
-        pk=0,
+        pk=1,
         email="amara.okafor@example.org",
         full_name="Dr. Amara Okafor",
         country="NG",
@@ -45,14 +45,14 @@ def sample_context() -> dict:
         institution="Lagos University Teaching Hospital",
     )
     mentor = User(
-        pk=0,
+        pk=2,
         email="henrik.larsen@example.org",
         full_name="Dr. Henrik Larsen",
         country="DK",
         time_zone="Europe/Copenhagen",
         institution="Rigshospitalet",
     )
-    host = User(pk=0, email="staff@example.org", full_name="Sam Staff")
+    host = User(pk=3, email="staff@example.org", full_name="Sam Staff")
     application = Application(
         pk=0,
         applicant=mentee,
@@ -120,6 +120,16 @@ def sample_context() -> dict:
             minutes=45,
         ),
         "author": mentor,
+        "month": 2,
+        "items": [
+            Reminder(
+                pairing=pairing,
+                kind=Reminder.Kind.MID_MONTH,
+                text="Month 2 is half gone and no contact is logged yet.",
+                created_at=now,
+            )
+        ],
+        "admin_url": f"{settings.SITE_URL}/admin/mentorship/pairing/0/change/",
         "time_zone": mentee.time_zone,
         "recipient_time_zone": mentee.time_zone,
         "rescheduled": False,

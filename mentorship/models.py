@@ -273,6 +273,16 @@ class Pairing(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.TextField(blank=True)
 
+    class Attention(models.TextChoices):
+        NONE = "", "On track"
+        NEEDS_ATTENTION = "needs_attention", "Needs attention: a month missed"
+        AT_RISK = "at_risk", "At risk: two months missed in a row"
+
+    # Set by the monthly reminders; cleared when a contact is logged.
+    attention = models.CharField(
+        max_length=16, choices=Attention.choices, default="", blank=True
+    )
+
     class Meta:
         ordering = ["-proposed_at", "-pk"]
         constraints = [
@@ -533,3 +543,49 @@ class Activity(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class Reminder(models.Model):
+    """One reminder, to one person, about one pairing: written once, ever.
+
+    ``key`` names what it is about ("month:3"), so the database itself keeps
+    a reminder from going out twice, however often the daily check runs. A
+    person who takes reminders weekly gets it in their next digest instead.
+    """
+
+    class Kind(models.TextChoices):
+        REACH_OUT = "reach_out", "Start of month: the mentee reaches out"
+        MID_MONTH = "mid_month", "Mid-month: still no contact"
+        MISSED = "missed", "A month missed"
+        AT_RISK = "at_risk", "Two months missed: staff alerted"
+
+    pairing = models.ForeignKey(
+        Pairing, on_delete=models.CASCADE, related_name="reminders"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    key = models.CharField(max_length=40)
+    recipient = models.EmailField()
+    text = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+    # For weekly digests: when this reminder went out in one.
+    digested_at = models.DateTimeField(null=True, blank=True)
+    in_digest = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pairing", "kind", "key", "recipient"],
+                name="reminder_once_ever",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["recipient"],
+                condition=models.Q(in_digest=True, digested_at__isnull=True),
+                name="reminder_digest_due_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} → {self.recipient}"

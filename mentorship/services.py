@@ -13,7 +13,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Prefetch
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +22,8 @@ from kombu.exceptions import OperationalError as BrokerError
 from accounts.models import MentorProfile, User
 from accounts.timezones import zone_or_utc
 
-from . import calendar, selectors
+from . import calendar, reminders, selectors
+from . import months as program
 from .models import (
     Activity,
     CheckIn,
@@ -33,6 +34,7 @@ from .models import (
     OutboundEmail,
     Pairing,
     PairingEvent,
+    Reminder,
 )
 
 logger = logging.getLogger(__name__)
@@ -862,6 +864,10 @@ def checkin_log(
         f"{pairing.role_of(author)}",
     )
     pairing_mark_active(pairing, actor=author, why="a first contact was logged")
+    if pairing.attention:
+        pairing.attention = Pairing.Attention.NONE
+        pairing.save(update_fields=["attention"])
+        pairing_record(pairing, actor=author, description="Back on track: in touch")
     other = pairing.other_person(author)
     email_render_and_queue(
         key=f"checkin:{checkin.pk}:confirm",
@@ -987,3 +993,162 @@ def plan_start_from_template(*, pairing_id: int, user: User) -> list[Objective]:
         objective.save()
         objectives.append(objective)
     return objectives
+
+
+# Monthly reminders
+
+REMINDER_TEXT = {
+    Reminder.Kind.REACH_OUT: "Month {month} has begun: get in touch with your mentor.",
+    Reminder.Kind.MID_MONTH: "Month {month} is half gone and no contact is logged yet.",
+    Reminder.Kind.MISSED: "Month {month} ended with no contact logged.",
+    Reminder.Kind.AT_RISK: "Two months in a row without contact.",
+}
+
+
+def _remind(pairing: Pairing, *, kind: str, key: str, month: int, person) -> bool:
+    """Write one reminder and send it (or keep it for the person's weekly
+    digest). False when it was written before: it never goes out twice."""
+    recipient = person.email if person else settings.PROGRAM_STAFF_EMAIL
+    weekly = bool(person) and person.reminder_delivery == User.ReminderDelivery.WEEKLY
+    reminder, created = Reminder.objects.get_or_create(
+        pairing=pairing,
+        kind=kind,
+        key=key,
+        recipient=recipient,
+        defaults={
+            "text": REMINDER_TEXT[kind].format(month=month),
+            "in_digest": weekly,
+        },
+    )
+    if not created or weekly:
+        return created
+    email_render_and_queue(
+        key=f"reminder:{pairing.pk}:{kind}:{key}:{recipient}"[:200],
+        event=f"reminder.{kind}",
+        to=recipient,
+        template=f"reminder_{kind}",
+        time_zone=person.time_zone if person else "UTC",
+        context={
+            "pairing": pairing,
+            "person": person,
+            "month": month,
+            "reminder": reminder,
+            "pairing_url": absolute_url(
+                reverse("mentorship:pairing_detail", args=[pairing.pk])
+            ),
+            "admin_url": absolute_url(
+                reverse("admin:mentorship_pairing_change", args=[pairing.pk])
+            ),
+        },
+    )
+    return True
+
+
+def _attend(pairing: Pairing, months, today) -> int:
+    """Mark how the pairing stands from the months missed in a row; alert
+    staff once when it turns at risk. Returns reminders written."""
+    count, last_missed = reminders.missed_in_a_row(months, today)
+    if count >= 2:
+        attention = Pairing.Attention.AT_RISK
+    elif count == 1:
+        attention = Pairing.Attention.NEEDS_ATTENTION
+    else:
+        attention = Pairing.Attention.NONE
+    if attention != pairing.attention:
+        pairing.attention = attention
+        pairing.save(update_fields=["attention"])
+        if attention:
+            pairing_record(pairing, actor=None, description=attention.label)
+    if attention == Pairing.Attention.AT_RISK:
+        return int(
+            _remind(
+                pairing,
+                kind=Reminder.Kind.AT_RISK,
+                key=f"month:{last_missed}",
+                month=last_missed,
+                person=None,
+            )
+        )
+    return 0
+
+
+def reminders_send(*, now=None, batch_size: int = 500) -> int:
+    """The hourly check: for every pairing under way, the reminders due in
+    each person's morning. Safe to run as often as one likes.
+
+    Pairings are read in batches with their contacts, a fixed number of
+    queries per batch; only a reminder that is due costs more.
+    """
+    now = now or timezone.now()
+    counted = CheckIn.objects.exclude(confirmation=CheckIn.Confirmation.DISPUTED).only(
+        "pairing_id", "occurred_on"
+    )
+    pairings = (
+        Pairing.objects.filter(status__in=Pairing.UNDER_WAY, starts_on__isnull=False)
+        .select_related("cycle", "mentee", "mentor")
+        .prefetch_related(Prefetch("checkins", queryset=counted))
+        .order_by("pk")
+    )
+    sent = 0
+    for pairing in pairings.iterator(chunk_size=batch_size):
+        contacts = [checkin.occurred_on for checkin in pairing.checkins.all()]
+        for person in (pairing.mentee, pairing.mentor):
+            local_now = now.astimezone(zone_or_utc(person.time_zone))
+            months = program.month_statuses(
+                starts_on=pairing.starts_on,
+                count=pairing.cycle.program_months,
+                contacts=contacts,
+                today=local_now.date(),
+            )
+            if person == pairing.mentee and local_now.hour in reminders.MORNING_HOURS:
+                sent += _attend(pairing, months, local_now.date())
+            for item in reminders.due(
+                months=months, role=pairing.role_of(person), local_now=local_now
+            ):
+                sent += _remind(
+                    pairing,
+                    kind=item.kind,
+                    key=item.key,
+                    month=item.month,
+                    person=person,
+                )
+    return sent
+
+
+def reminder_digests_send(*, now=None) -> int:
+    """Monday morning, each person who takes reminders weekly gets one email
+    with the week's reminders; each is in one digest only."""
+    now = now or timezone.now()
+    waiting = Reminder.objects.filter(in_digest=True, digested_at__isnull=True)
+    people = User.objects.filter(email__in=waiting.values("recipient")).order_by("pk")
+    sent = 0
+    for person in people:
+        local_now = now.astimezone(zone_or_utc(person.time_zone))
+        if local_now.weekday() != 0 or local_now.hour not in reminders.MORNING_HOURS:
+            continue
+        with transaction.atomic():
+            items = list(
+                waiting.filter(recipient=person.email)
+                .select_for_update(of=("self",))
+                .select_related("pairing__mentee", "pairing__mentor")
+                .order_by("created_at", "pk")
+            )
+            if not items:
+                continue
+            email_render_and_queue(
+                key=f"digest:{person.pk}:{local_now:%G-W%V}",
+                event="reminder.digest",
+                to=person.email,
+                template="reminder_digest",
+                time_zone=person.time_zone,
+                context={
+                    "person": person,
+                    "items": items,
+                    "site_url": settings.SITE_URL,
+                },
+            )
+            Reminder.objects.filter(pk__in=[item.pk for item in items]).update(
+                digested_at=now
+            )
+            sent += 1
+    return sent

@@ -6,6 +6,7 @@ defaults: an SQLite file, Celery tasks executed in-process, and email printed on
 the console (and kept in the outbox table).
 """
 
+from email.utils import parseaddr
 from pathlib import Path
 
 import environ
@@ -217,6 +218,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "matching.tasks.expire_unanswered_pairings",
         "schedule": crontab(minute=17),
     },
+    # Hourly: the monthly reminders due where it is morning now, each person
+    # in their own time zone; once per pairing, month and kind, ever.
+    "send-reminders": {
+        "task": "mentorship.tasks.send_reminders",
+        "schedule": crontab(minute=5),
+    },
+    # Hourly: the weekly digests of those who asked for one, sent on Monday
+    # morning in each person's time zone.
+    "send-reminder-digests": {
+        "task": "mentorship.tasks.send_reminder_digests",
+        "schedule": crontab(minute=35),
+    },
 }
 
 # Email. Django's mail API writes each message to the outbox table first; the
@@ -243,6 +256,10 @@ DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="Virtual Mentors Program <mentors@example.org>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where alerts for staff go (a pairing at risk): the program's own mailbox.
+PROGRAM_STAFF_EMAIL = env.str(
+    "PROGRAM_STAFF_EMAIL", default=parseaddr(DEFAULT_FROM_EMAIL)[1]
+)
 # An email that fails is retried with growing delays, then left for staff.
 OUTBOX_MAX_ATTEMPTS = 5
 OUTBOX_RETRY_BASE_SECONDS = 60

@@ -16,3 +16,13 @@ def sweep_outbox() -> int:
 @shared_task
 def notify_cycle_opened() -> int:
     return services.notifications_send_for_open_cycle()
+
+
+@shared_task
+def send_reminders() -> int:
+    return services.reminders_send()
+
+
+@shared_task
+def send_reminder_digests() -> int:
+    return services.reminder_digests_send()

@@ -1,0 +1,87 @@
+"""Which monthly reminders are due for one person of a pairing, now.
+
+Pure: the pairing's months (see `months.py`), the person's role and their
+local time in, the reminders due out. The escalation ladder:
+
+- the first days of a month with no contact yet: the mentee is reminded to
+  reach out (the mentee initiates);
+- mid-month, still none: both are reminded;
+- a month ended with no contact: the mentor is told, and the pairing needs
+  attention; two such months in a row put it at risk, and staff are alerted.
+
+Reminders go out in the person's morning, so the hourly task only acts when
+it is morning where they are; the window is two hours wide so that one
+missed run loses nothing. Each reminder is keyed by its month, and the
+database lets each go out once, ever.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from .months import MET, MISSED, Month
+
+MORNING_HOURS = range(8, 10)
+START_DAYS = 3  # the "start of the month" is its first three days
+MID_MONTH_DAY = 14  # mid-month is days 15 to 17 of the month
+MID_MONTH_DAYS = 3
+
+REACH_OUT, MID_MONTH, MISSED_MONTH, AT_RISK = (
+    "reach_out",
+    "mid_month",
+    "missed",
+    "at_risk",
+)
+
+
+@dataclass(frozen=True)
+class Due:
+    kind: str
+    month: int
+
+    @property
+    def key(self) -> str:
+        return f"month:{self.month}"
+
+
+def current_month(months: list[Month], today) -> Month | None:
+    return next((month for month in months if month.contains(today)), None)
+
+
+def due(*, months: list[Month], role: str, local_now: datetime) -> list[Due]:
+    """The reminders due for the mentee or the mentor at their local time."""
+    if local_now.hour not in MORNING_HOURS:
+        return []
+    today = local_now.date()
+    month = current_month(months, today)
+    if month is None:
+        return []
+    day = (today - month.starts_on).days
+    reminders = []
+    if month.status != MET:
+        if day < START_DAYS and role == "mentee":
+            reminders.append(Due(REACH_OUT, month.number))
+        if MID_MONTH_DAY <= day < MID_MONTH_DAY + MID_MONTH_DAYS:
+            reminders.append(Due(MID_MONTH, month.number))
+    previous = months[month.number - 2] if month.number > 1 else None
+    if (
+        previous is not None
+        and previous.status == MISSED
+        and day < START_DAYS
+        and role == "mentor"
+    ):
+        reminders.append(Due(MISSED_MONTH, previous.number))
+    return reminders
+
+
+def missed_in_a_row(months: list[Month], today) -> tuple[int, int]:
+    """How many months just before the current one were missed in a row, and
+    the number of the last of them (0 when none)."""
+    month = current_month(months, today)
+    if month is None:
+        return 0, 0
+    count = 0
+    for earlier in reversed(months[: month.number - 1]):
+        if earlier.status != MISSED:
+            break
+        count += 1
+    return count, month.number - 1 if count else 0
