@@ -130,6 +130,8 @@ def sample_context() -> dict:
             )
         ],
         "admin_url": f"{settings.SITE_URL}/admin/mentorship/pairing/0/change/",
+        "yes_url": f"{settings.SITE_URL}/pulse/sample-yes/",
+        "no_url": f"{settings.SITE_URL}/pulse/sample-no/",
         "time_zone": mentee.time_zone,
         "recipient_time_zone": mentee.time_zone,
         "rescheduled": False,

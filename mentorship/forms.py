@@ -396,12 +396,18 @@ class CheckInForm(forms.ModelForm):
 
 
 class ObjectiveForm(forms.ModelForm):
+    success = forms.CharField(
+        label="What success looks like",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
     class Meta:
         model = Objective
         fields = ["title", "success", "target_date", "status"]
         labels = {"title": "Objective"}
         widgets = {
-            "success": forms.Textarea(attrs={"rows": 2, "maxlength": 2000}),
             "target_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
         error_messages = {

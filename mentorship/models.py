@@ -558,6 +558,7 @@ class Reminder(models.Model):
         MID_MONTH = "mid_month", "Mid-month: still no contact"
         MISSED = "missed", "A month missed"
         AT_RISK = "at_risk", "Two months missed: staff alerted"
+        PULSE = "pulse", "Start of month: did you talk last month?"
 
     pairing = models.ForeignKey(
         Pairing, on_delete=models.CASCADE, related_name="reminders"
@@ -565,6 +566,14 @@ class Reminder(models.Model):
     kind = models.CharField(max_length=12, choices=Kind.choices)
     key = models.CharField(max_length=40)
     recipient = models.EmailField()
+    # The person reminded; empty for alerts to the program's staff address.
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
     text = models.CharField(max_length=300)
     created_at = models.DateTimeField(default=timezone.now)
     # For weekly digests: when this reminder went out in one.
@@ -581,11 +590,38 @@ class Reminder(models.Model):
         ]
         indexes = [
             models.Index(
-                fields=["recipient"],
+                fields=["person"],
                 condition=models.Q(in_digest=True, digested_at__isnull=True),
-                name="reminder_digest_due_idx",
+                name="reminder_digest_waiting_idx",
             ),
         ]
 
     def __str__(self):
         return f"{self.get_kind_display()} → {self.recipient}"
+
+
+class PulseAnswer(models.Model):
+    """One person's answer to "did you talk last month?", from the monthly
+    email's signed link. One answer per person and month."""
+
+    pairing = models.ForeignKey(
+        Pairing, on_delete=models.CASCADE, related_name="pulse_answers"
+    )
+    month = models.PositiveSmallIntegerField()
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    talked = models.BooleanField()
+    answered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pairing", "month"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pairing", "month", "person"], name="pulse_one_answer"
+            ),
+        ]
+
+    def __str__(self):
+        answer = "talked" if self.talked else "did not talk"
+        return f"{self.person} {answer} in month {self.month}"

@@ -70,6 +70,7 @@ def plan_pdf(pairing, objectives, activities) -> bytes:
             colWidths=[50 * mm, 70 * mm, 25 * mm, 25 * mm],
             style=table_style,
             repeatRows=1,
+            splitInRow=1,
         )
     )
     story += [
@@ -92,6 +93,7 @@ def plan_pdf(pairing, objectives, activities) -> bytes:
             colWidths=[60 * mm, 60 * mm, 25 * mm, 25 * mm],
             style=table_style,
             repeatRows=1,
+            splitInRow=1,
         )
     )
     document.build(story)

@@ -25,11 +25,12 @@ START_DAYS = 3  # the "start of the month" is its first three days
 MID_MONTH_DAY = 14  # mid-month is days 15 to 17 of the month
 MID_MONTH_DAYS = 3
 
-REACH_OUT, MID_MONTH, MISSED_MONTH, AT_RISK = (
+REACH_OUT, MID_MONTH, MISSED_MONTH, AT_RISK, PULSE = (
     "reach_out",
     "mid_month",
     "missed",
     "at_risk",
+    "pulse",
 )
 
 
@@ -63,6 +64,8 @@ def due(*, months: list[Month], role: str, local_now: datetime) -> list[Due]:
         if MID_MONTH_DAY <= day < MID_MONTH_DAY + MID_MONTH_DAYS:
             reminders.append(Due(MID_MONTH, month.number))
     previous = months[month.number - 2] if month.number > 1 else None
+    if previous is not None and day < START_DAYS:
+        reminders.append(Due(PULSE, previous.number))
     if (
         previous is not None
         and previous.status == MISSED
@@ -85,3 +88,16 @@ def missed_in_a_row(months: list[Month], today) -> tuple[int, int]:
             break
         count += 1
     return count, month.number - 1 if count else 0
+
+
+def with_pulses(contacts: list, months_bounds: list, talked_months) -> list:
+    """The contact dates plus, for each month someone said "yes, we talked"
+    from the monthly pulse, that month's first day: the month counts as met."""
+    return [
+        *contacts,
+        *(
+            months_bounds[n - 1][0]
+            for n in talked_months
+            if 1 <= n <= len(months_bounds)
+        ),
+    ]

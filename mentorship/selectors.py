@@ -7,6 +7,7 @@ from django.utils import timezone
 from accounts.timezones import zone_or_utc
 
 from . import months as program
+from . import reminders
 from .models import Activity, Cycle, Objective, Pairing
 
 
@@ -105,10 +106,18 @@ def pairing_months(pairing: Pairing, checkins) -> list[program.Month]:
     the year has a start. ``checkins`` are the pairing's, already fetched."""
     if pairing.starts_on is None:
         return []
+    count = pairing.cycle.program_months
+    talked = set(
+        pairing.pulse_answers.filter(talked=True).values_list("month", flat=True)
+    )
     return program.month_statuses(
         starts_on=pairing.starts_on,
-        count=pairing.cycle.program_months,
-        contacts=[c.occurred_on for c in checkins if c.counts],
+        count=count,
+        contacts=reminders.with_pulses(
+            [c.occurred_on for c in checkins if c.counts],
+            program.program_months(pairing.starts_on, count),
+            talked,
+        ),
         today=timezone.localdate(),
     )
 
@@ -134,7 +143,8 @@ def plan_changes(pairing: Pairing, *, limit: int = 40) -> list[PlanChange]:
         for row in rows:
             before = previous.get(row.id)
             previous[row.id] = row
-            who = row.history_user.display_name if row.history_user else "Staff"
+            # No user: a deleted account, or a change made outside the site.
+            who = row.history_user.display_name if row.history_user else "Someone"
             if before is None:
                 what = f"added the {noun} “{row.title}”"
             else:

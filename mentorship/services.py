@@ -34,6 +34,7 @@ from .models import (
     OutboundEmail,
     Pairing,
     PairingEvent,
+    PulseAnswer,
     Reminder,
 )
 
@@ -1002,20 +1003,36 @@ REMINDER_TEXT = {
     Reminder.Kind.MID_MONTH: "Month {month} is half gone and no contact is logged yet.",
     Reminder.Kind.MISSED: "Month {month} ended with no contact logged.",
     Reminder.Kind.AT_RISK: "Two months in a row without contact.",
+    Reminder.Kind.PULSE: "Did you talk in month {month}?",
 }
 
+PULSE_SALT = "mentorship.pulse"
+INVALID_PULSE_LINK = "This link is not valid. Copy the whole link from the email."
+# Long enough for an answer after a holiday, short enough that an old email
+# cannot change a month long settled.
+PULSE_MAX_AGE = timedelta(days=40)
 
+
+@transaction.atomic
 def _remind(pairing: Pairing, *, kind: str, key: str, month: int, person) -> bool:
-    """Write one reminder and send it (or keep it for the person's weekly
-    digest). False when it was written before: it never goes out twice."""
+    """Write one reminder and, in the same transaction, its email (or keep it
+    for the person's weekly digest). False when it was written before: it
+    never goes out twice."""
     recipient = person.email if person else settings.PROGRAM_STAFF_EMAIL
-    weekly = bool(person) and person.reminder_delivery == User.ReminderDelivery.WEEKLY
+    # The pulse asks a question the person answers from the email itself, so
+    # it is never held back for a digest.
+    weekly = (
+        bool(person)
+        and kind != Reminder.Kind.PULSE
+        and person.reminder_delivery == User.ReminderDelivery.WEEKLY
+    )
     reminder, created = Reminder.objects.get_or_create(
         pairing=pairing,
         kind=kind,
         key=key,
         recipient=recipient,
         defaults={
+            "person": person,
             "text": REMINDER_TEXT[kind].format(month=month),
             "in_digest": weekly,
         },
@@ -1039,27 +1056,141 @@ def _remind(pairing: Pairing, *, kind: str, key: str, month: int, person) -> boo
             "admin_url": absolute_url(
                 reverse("admin:mentorship_pairing_change", args=[pairing.pk])
             ),
+            **(_pulse_links(pairing, month, person) if kind == "pulse" else {}),
         },
     )
     return True
 
 
-def _attend(pairing: Pairing, months, today) -> int:
-    """Mark how the pairing stands from the months missed in a row; alert
-    staff once when it turns at risk. Returns reminders written."""
+def _pulse_links(pairing: Pairing, month: int, person) -> dict:
+    def link(talked: bool) -> str:
+        token = signing.dumps(
+            {
+                "pairing": pairing.pk,
+                "month": month,
+                "person": person.pk,
+                "talked": talked,
+            },
+            salt=PULSE_SALT,
+        )
+        return absolute_url(reverse("mentorship:pulse", args=[token]))
+
+    return {"yes_url": link(True), "no_url": link(False)}
+
+
+def pulse_read(token: str) -> dict:
+    """What a pulse link says, if it is genuine and not too old."""
+    try:
+        data = signing.loads(
+            token, salt=PULSE_SALT, max_age=PULSE_MAX_AGE.total_seconds()
+        )
+    except signing.SignatureExpired:
+        raise PairingError(
+            "This link has expired. You can log a contact on your pairing page."
+        ) from None
+    except signing.BadSignature:
+        raise PairingError(INVALID_PULSE_LINK) from None
+    if not isinstance(data, dict) or set(data) != {
+        "pairing",
+        "month",
+        "person",
+        "talked",
+    }:
+        raise PairingError(INVALID_PULSE_LINK)
+    return data
+
+
+@transaction.atomic
+def pulse_answer(*, token: str) -> PulseAnswer:
+    """Record a pulse answer: "yes" makes the month count as met, "no" flags
+    it for staff. Each person answers each month once; the link changes
+    nothing else."""
+    data = pulse_read(token)
+    pairing = (
+        Pairing.objects.select_for_update(of=("self",))
+        .select_related("mentee", "mentor")
+        .filter(pk=data["pairing"])
+        .first()
+    )
+    if pairing is None or data["person"] not in (pairing.mentee_id, pairing.mentor_id):
+        raise PairingError(INVALID_PULSE_LINK)
+    if pairing.status not in Pairing.UNDER_WAY:
+        raise PairingError("This pairing is no longer under way.")
+    person = pairing.mentee if data["person"] == pairing.mentee_id else pairing.mentor
+    answer, created = PulseAnswer.objects.get_or_create(
+        pairing=pairing,
+        month=data["month"],
+        person=person,
+        defaults={"talked": data["talked"]},
+    )
+    if not created:
+        raise PairingError("You have answered for this month already. Thank you.")
+    role = pairing.role_of(person)
+    if answer.talked:
+        pairing_record(
+            pairing,
+            actor=person,
+            description=f"The {role} says you talked in month {answer.month}",
+        )
+    else:
+        pairing_record(
+            pairing,
+            actor=person,
+            description=f"The {role} says there was no contact in month {answer.month}",
+        )
+        if not pairing.attention:
+            pairing.attention = Pairing.Attention.NEEDS_ATTENTION
+            pairing.save(update_fields=["attention"])
+    return answer
+
+
+def _attention_from(months, today) -> tuple[str, int]:
+    """How the pairing stands, from its months: a contact this month puts it
+    back on track; otherwise the months missed just before count."""
+    current = reminders.current_month(months, today)
+    if current is None or current.status == program.MET:
+        return Pairing.Attention.NONE, 0
     count, last_missed = reminders.missed_in_a_row(months, today)
     if count >= 2:
-        attention = Pairing.Attention.AT_RISK
-    elif count == 1:
-        attention = Pairing.Attention.NEEDS_ATTENTION
-    else:
-        attention = Pairing.Attention.NONE
-    if attention != pairing.attention:
-        pairing.attention = attention
-        pairing.save(update_fields=["attention"])
+        return Pairing.Attention.AT_RISK, last_missed
+    if count == 1:
+        return Pairing.Attention.NEEDS_ATTENTION, last_missed
+    return Pairing.Attention.NONE, 0
+
+
+def _attend(pairing: Pairing, months, today) -> int:
+    """Mark how the pairing stands; alert staff when it turns at risk (once
+    for each time it does). Returns reminders written.
+
+    Most mornings nothing changes and this reads nothing. A change is made
+    under the pairing's row lock, on the flag as it is now, so two runs, or
+    a contact logged meanwhile, cannot make it flap.
+    """
+    attention, last_missed = _attention_from(months, today)
+    if attention == pairing.attention:
+        return 0
+    with transaction.atomic():
+        locked = Pairing.objects.select_for_update().get(pk=pairing.pk)
+        current = reminders.current_month(months, today)
+        if (
+            current is not None
+            and CheckIn.objects.filter(
+                pairing=pairing,
+                occurred_on__range=(current.starts_on, current.ends_on),
+            )
+            .exclude(confirmation=CheckIn.Confirmation.DISPUTED)
+            .exists()
+        ):
+            attention = Pairing.Attention.NONE
+        if attention == locked.attention:
+            pairing.attention = attention
+            return 0
+        pairing.attention = locked.attention = attention
+        locked.save(update_fields=["attention"])
         if attention:
             pairing_record(pairing, actor=None, description=attention.label)
-    if attention == Pairing.Attention.AT_RISK:
+        if attention != Pairing.Attention.AT_RISK:
+            return 0
         return int(
             _remind(
                 pairing,
@@ -1069,7 +1200,6 @@ def _attend(pairing: Pairing, months, today) -> int:
                 person=None,
             )
         )
-    return 0
 
 
 def reminders_send(*, now=None, batch_size: int = 500) -> int:
@@ -1083,44 +1213,63 @@ def reminders_send(*, now=None, batch_size: int = 500) -> int:
     counted = CheckIn.objects.exclude(confirmation=CheckIn.Confirmation.DISPUTED).only(
         "pairing_id", "occurred_on"
     )
+    talked = PulseAnswer.objects.filter(talked=True).only("pairing_id", "month")
     pairings = (
         Pairing.objects.filter(status__in=Pairing.UNDER_WAY, starts_on__isnull=False)
         .select_related("cycle", "mentee", "mentor")
-        .prefetch_related(Prefetch("checkins", queryset=counted))
+        .prefetch_related(
+            Prefetch("checkins", queryset=counted),
+            Prefetch("pulse_answers", queryset=talked),
+        )
         .order_by("pk")
     )
     sent = 0
     for pairing in pairings.iterator(chunk_size=batch_size):
-        contacts = [checkin.occurred_on for checkin in pairing.checkins.all()]
-        for person in (pairing.mentee, pairing.mentor):
-            local_now = now.astimezone(zone_or_utc(person.time_zone))
-            months = program.month_statuses(
-                starts_on=pairing.starts_on,
-                count=pairing.cycle.program_months,
-                contacts=contacts,
-                today=local_now.date(),
+        try:
+            sent += _remind_pairing(pairing, now)
+        except Exception:  # one broken pairing must not stop everyone's reminders
+            logger.exception("Reminders for pairing %s failed", pairing.pk)
+    return sent
+
+
+def _remind_pairing(pairing: Pairing, now) -> int:
+    """The reminders due now for one pairing's two people."""
+    sent = 0
+    contacts = reminders.with_pulses(
+        [checkin.occurred_on for checkin in pairing.checkins.all()],
+        program.program_months(pairing.starts_on, pairing.cycle.program_months),
+        {answer.month for answer in pairing.pulse_answers.all()},
+    )
+    for person in (pairing.mentee, pairing.mentor):
+        local_now = now.astimezone(zone_or_utc(person.time_zone))
+        months = program.month_statuses(
+            starts_on=pairing.starts_on,
+            count=pairing.cycle.program_months,
+            contacts=contacts,
+            today=local_now.date(),
+        )
+        if person == pairing.mentee and local_now.hour in reminders.MORNING_HOURS:
+            sent += _attend(pairing, months, local_now.date())
+        for item in reminders.due(
+            months=months, role=pairing.role_of(person), local_now=local_now
+        ):
+            sent += _remind(
+                pairing, kind=item.kind, key=item.key, month=item.month, person=person
             )
-            if person == pairing.mentee and local_now.hour in reminders.MORNING_HOURS:
-                sent += _attend(pairing, months, local_now.date())
-            for item in reminders.due(
-                months=months, role=pairing.role_of(person), local_now=local_now
-            ):
-                sent += _remind(
-                    pairing,
-                    kind=item.kind,
-                    key=item.key,
-                    month=item.month,
-                    person=person,
-                )
     return sent
 
 
 def reminder_digests_send(*, now=None) -> int:
     """Monday morning, each person who takes reminders weekly gets one email
-    with the week's reminders; each is in one digest only."""
+    with their reminders since the last digest; each is in one digest only.
+    Reminders of pairings that have ended are left out."""
     now = now or timezone.now()
-    waiting = Reminder.objects.filter(in_digest=True, digested_at__isnull=True)
-    people = User.objects.filter(email__in=waiting.values("recipient")).order_by("pk")
+    waiting = Reminder.objects.filter(
+        in_digest=True,
+        digested_at__isnull=True,
+        pairing__status__in=Pairing.UNDER_WAY,
+    )
+    people = User.objects.filter(pk__in=waiting.values("person_id")).order_by("pk")
     sent = 0
     for person in people:
         local_now = now.astimezone(zone_or_utc(person.time_zone))
@@ -1128,27 +1277,25 @@ def reminder_digests_send(*, now=None) -> int:
             continue
         with transaction.atomic():
             items = list(
-                waiting.filter(recipient=person.email)
+                waiting.filter(person=person)
                 .select_for_update(of=("self",))
                 .select_related("pairing__mentee", "pairing__mentor")
                 .order_by("created_at", "pk")
             )
             if not items:
                 continue
+            ids = [item.pk for item in items]
+            # Keyed by what it contains: a later digest the same week (a
+            # reminder written after the first one went) is its own email.
+            digest_key = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()
             email_render_and_queue(
-                key=f"digest:{person.pk}:{local_now:%G-W%V}",
+                key=f"digest:{person.pk}:{digest_key[:32]}",
                 event="reminder.digest",
                 to=person.email,
                 template="reminder_digest",
                 time_zone=person.time_zone,
-                context={
-                    "person": person,
-                    "items": items,
-                    "site_url": settings.SITE_URL,
-                },
+                context={"person": person, "items": items},
             )
-            Reminder.objects.filter(pk__in=[item.pk for item in items]).update(
-                digested_at=now
-            )
+            Reminder.objects.filter(pk__in=ids).update(digested_at=now)
             sent += 1
     return sent

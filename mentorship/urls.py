@@ -26,6 +26,7 @@ mentor_patterns = [
         views.checkin_answer,
         name="checkin_answer",
     ),
+    path("pulse/<str:token>/", views.pulse, name="pulse"),
     path("pairings/<int:pk>/plan/", views.plan, name="plan"),
     path("pairings/<int:pk>/plan/start/", views.plan_start, name="plan_start"),
     path(

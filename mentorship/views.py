@@ -483,3 +483,31 @@ def plan_download(request, pk):
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="mentoring-plan.pdf"'
     return response
+
+
+# The monthly pulse: answered from the email, without logging in.
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def pulse(request, token):
+    """Show what the link will record; record it only on the button.
+
+    Mail programs open links to scan them, so opening the link changes
+    nothing: the one click that answers is the button on this page.
+    """
+    try:
+        data = services.pulse_read(token)
+    except services.PairingError as error:
+        return render(
+            request, "mentorship/pulse.html", {"error": str(error)}, status=400
+        )
+    if request.method == "POST":
+        try:
+            services.pulse_answer(token=token)
+        except services.PairingError as error:
+            return render(
+                request, "mentorship/pulse.html", {"error": str(error)}, status=400
+            )
+        return render(request, "mentorship/pulse.html", {"done": True, **data})
+    return render(request, "mentorship/pulse.html", data)

@@ -139,6 +139,20 @@ def test_strangers_get_404_everywhere(client, pairing, stranger):
     assert Objective.objects.count() == 1
 
 
+def test_a_long_plan_still_downloads(client, pairing, mentee):
+    Objective.objects.create(pairing=pairing, title="Long", success="word " * 400)
+    client.force_login(mentee)
+    response = client.get(f"/pairings/{pairing.pk}/mentoring-plan.pdf")
+    assert response.status_code == 200
+    assert response.content.startswith(b"%PDF")
+    too_long = client.post(
+        plan_url(pairing, "objectives/"),
+        {"title": "X", "success": "x" * 2001, "status": "not_started"},
+    )
+    assert too_long.status_code == 400
+    assert "at most 2000 characters" in too_long.content.decode()
+
+
 def test_the_plan_downloads_as_a_pdf(client, pairing, mentee):
     objective = Objective.objects.create(
         pairing=pairing, title="Submit <a> paper & more"

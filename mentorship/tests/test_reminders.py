@@ -1,14 +1,17 @@
 """Monthly reminders: the escalation ladder, each in the person's morning,
 once ever, weekly digests, and nothing once the pairing ends."""
 
-from datetime import UTC, date, datetime
+import re
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.core import mail
+from django.utils import timezone
 
 from conftest import make_user
 from mentorship import services
-from mentorship.models import CheckIn, Cycle, Pairing, Reminder
+from mentorship.models import CheckIn, Cycle, Pairing, PulseAnswer, Reminder
 from mentorship.tests.factories import mentor_profile
 
 Status = Pairing.Status
@@ -72,13 +75,17 @@ def test_the_ladder_each_in_their_own_morning(
     # attention; the mentee is reminded to reach out for month 2.
     run(at(2027, 2, 1, 3), capture)
     run(at(2027, 2, 1, 13, 30), capture)
+    # And each is asked whether they talked in month 1.
+    pulse = "Did you talk in month 1? One click to answer"
     assert sent() == sorted(
         [
             (
                 mentee.email,
                 "Month 2 has begun: time to get in touch with Henrik Larsen",
             ),
+            (mentee.email, pulse),
             (mentor.email, "Month 1 ended without a contact with Amara Okafor"),
+            (mentor.email, pulse),
         ]
     )
     pairing.refresh_from_db()
@@ -112,8 +119,12 @@ def test_a_contact_stops_the_month_and_clears_attention(
         minutes=30,
     )
     mail.outbox.clear()
+    # The next morning the flag stays cleared, and mid-month nothing is sent.
+    run(at(2027, 2, 4, 3), capture)
+    pairing.refresh_from_db()
+    assert pairing.attention == Pairing.Attention.NONE
     run(at(2027, 2, 15, 3), capture)
-    assert mail.outbox == []
+    assert [m.subject for m in mail.outbox if "half gone" in m.subject] == []
 
 
 def test_logging_a_contact_clears_the_flag(pairing, mentee):
@@ -194,3 +205,138 @@ def test_queries_do_not_grow_with_pairings(
     add(30)
     with django_assert_max_num_queries(len(few.captured_queries)):
         services.reminders_send(now=at(2027, 1, 10, 12), batch_size=50)
+
+
+def pulse_links(message):
+    return re.findall(r"http://testserver(/pulse/[^/\s]+/)", message.body)
+
+
+@pytest.fixture
+def pulse_email(pairing, mentee, django_capture_on_commit_callbacks, settings):
+    settings.SITE_URL = "http://testserver"
+    run(at(2027, 2, 1, 3), django_capture_on_commit_callbacks)
+    [message] = [m for m in mail.outbox if m.subject.startswith("Did you talk")]
+    assert message.to == [mentee.email]
+    return message
+
+
+def test_the_pulse_link_shows_then_records_one_answer(client, pairing, pulse_email):
+    yes, no = pulse_links(pulse_email)
+    page = client.get(yes)
+    assert page.status_code == 200
+    assert "yes, we talked" in page.content.decode()
+    assert not PulseAnswer.objects.exists()  # opening the link records nothing
+    done = client.post(yes)
+    assert "your answer is recorded" in done.content.decode()
+    answer = PulseAnswer.objects.get()
+    assert (answer.month, answer.talked, answer.person) == (1, True, pairing.mentee)
+    again = client.post(no)
+    assert again.status_code == 400
+    assert "answered for this month already" in again.content.decode()
+    assert PulseAnswer.objects.count() == 1
+    # "Yes" makes month 1 count as met: no "missed" reminder for it.
+    mail.outbox.clear()
+    services.reminders_send(now=at(2027, 2, 1, 13, 30))
+    assert not [m for m in mail.outbox if "ended without a contact" in m.subject]
+
+
+def test_no_flags_the_month(client, pairing, pulse_email):
+    pairing.attention = ""
+    pairing.save()
+    _, no = pulse_links(pulse_email)
+    client.post(no)
+    pairing.refresh_from_db()
+    assert pairing.attention == Pairing.Attention.NEEDS_ATTENTION
+    assert pairing.events.last().description == (
+        "The mentee says there was no contact in month 1"
+    )
+
+
+def test_tampered_and_expired_links_are_refused(client, pairing, pulse_email):
+    yes, _ = pulse_links(pulse_email)
+    tampered = yes.replace("/pulse/", "/pulse/x")
+    response = client.post(tampered)
+    assert response.status_code == 400
+    assert "This link is not valid" in response.content.decode()
+    with time_machine.travel(timezone.now() + timedelta(days=41)):
+        response = client.post(yes)
+    assert response.status_code == 400
+    assert "This link has expired" in response.content.decode()
+    assert not PulseAnswer.objects.exists()
+
+
+def test_the_pulse_stops_with_the_pairing(client, pairing, pulse_email):
+    yes, _ = pulse_links(pulse_email)
+    pairing.status = Status.ENDED
+    pairing.save()
+    assert client.post(yes).status_code == 400
+    assert not PulseAnswer.objects.exists()
+
+
+def test_staff_are_alerted_once_each_time_a_pairing_turns_at_risk(
+    pairing, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    for month in (3, 4, 5):
+        run(at(2027, month, 1, 3), capture)
+    alerts = [m for m in mail.outbox if m.to == ["mentors@example.org"]]
+    assert len(alerts) == 1
+
+
+def test_a_second_digest_the_same_week_carries_what_came_since(
+    pairing, mentee, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    mentee.reminder_delivery = "weekly"
+    mentee.save()
+    run(at(2027, 1, 1, 3), capture)
+    with capture(execute=True):
+        assert services.reminder_digests_send(now=at(2027, 1, 4, 3)) == 1
+    # A reminder written after Monday's first digest run...
+    Reminder.objects.create(
+        pairing=pairing,
+        kind=Reminder.Kind.MID_MONTH,
+        key="month:1",
+        recipient=mentee.email,
+        person=mentee,
+        text="Late one",
+        in_digest=True,
+    )
+    with capture(execute=True):
+        assert services.reminder_digests_send(now=at(2027, 1, 4, 3, 45)) == 1
+    assert len(mail.outbox) == 2
+    assert "Late one" in mail.outbox[1].body
+
+
+def test_no_digest_for_a_pairing_that_has_ended(
+    pairing, mentee, django_capture_on_commit_callbacks
+):
+    mentee.reminder_delivery = "weekly"
+    mentee.save()
+    run(at(2027, 1, 1, 3), django_capture_on_commit_callbacks)
+    pairing.status = Status.ENDED
+    pairing.save()
+    assert services.reminder_digests_send(now=at(2027, 1, 4, 3)) == 0
+    assert mail.outbox == []
+
+
+def test_one_broken_pairing_does_not_stop_the_others(
+    pairing, mentee, django_capture_on_commit_callbacks, monkeypatch
+):
+    other = Pairing.objects.create(
+        cycle=pairing.cycle,
+        mentee=make_user("second@example.com", time_zone="Asia/Kolkata"),
+        mentor=pairing.mentor,
+        status=Status.ACTIVE,
+        starts_on=date(2027, 1, 1),
+    )
+    real = services._remind_pairing
+
+    def breaks_first(item, now):
+        if item.pk == pairing.pk:
+            raise RuntimeError("broken")
+        return real(item, now)
+
+    monkeypatch.setattr(services, "_remind_pairing", breaks_first)
+    run(at(2027, 1, 1, 3), django_capture_on_commit_callbacks)
+    assert [m.to for m in mail.outbox] == [[other.mentee.email]]
