@@ -130,6 +130,11 @@ def sample_context() -> dict:
             )
         ],
         "admin_url": f"{settings.SITE_URL}/admin/mentorship/pairing/0/change/",
+        "reminder": Reminder(
+            pairing=pairing,
+            kind=Reminder.Kind.ACTIVITY_DUE,
+            text="“Draft the methods section” is due on 1 February.",
+        ),
         "yes_url": f"{settings.SITE_URL}/pulse/sample-yes/",
         "no_url": f"{settings.SITE_URL}/pulse/sample-no/",
         "time_zone": mentee.time_zone,

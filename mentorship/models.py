@@ -559,6 +559,8 @@ class Reminder(models.Model):
         MISSED = "missed", "A month missed"
         AT_RISK = "at_risk", "Two months missed: staff alerted"
         PULSE = "pulse", "Start of month: did you talk last month?"
+        ACTIVITY_DUE = "activity_due", "An activity due within a week"
+        PLAN_REVIEW = "plan_review", "A plan review within a week"
 
     pairing = models.ForeignKey(
         Pairing, on_delete=models.CASCADE, related_name="reminders"

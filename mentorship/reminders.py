@@ -32,16 +32,24 @@ REACH_OUT, MID_MONTH, MISSED_MONTH, AT_RISK, PULSE = (
     "at_risk",
     "pulse",
 )
+ACTIVITY_DUE, PLAN_REVIEW = "activity_due", "plan_review"
+# Due activities and plan reviews are announced this many days ahead.
+DAYS_AHEAD = 7
+# The plan is reviewed at the end of these months, and at the end of the year.
+REVIEW_MONTHS = (3, 6, 9)
 
 
 @dataclass(frozen=True)
 class Due:
     kind: str
     month: int
+    # What the reminder is about, when it is not the month itself.
+    about: str = ""
+    text: str = ""
 
     @property
     def key(self) -> str:
-        return f"month:{self.month}"
+        return self.about or f"month:{self.month}"
 
 
 def current_month(months: list[Month], today) -> Month | None:
@@ -101,3 +109,39 @@ def with_pulses(contacts: list, months_bounds: list, talked_months) -> list:
             if 1 <= n <= len(months_bounds)
         ),
     ]
+
+
+def plan_due(*, months: list[Month], activities, local_now: datetime) -> list[Due]:
+    """Plan reminders due at the person's local time: activities not done
+    that fall due within a week, and reviews a week ahead. ``activities`` are
+    (id, title, due date) of the activities not done yet."""
+    if local_now.hour not in MORNING_HOURS or not months:
+        return []
+    today = local_now.date()
+    month = current_month(months, today)
+    number = month.number if month else 0
+    due = [
+        Due(
+            ACTIVITY_DUE,
+            number,
+            about=f"activity:{activity_id}",
+            text=f"“{title}” is due on {due_on:%d %B %Y}.",
+        )
+        for activity_id, title, due_on in activities
+        if 0 <= (due_on - today).days <= DAYS_AHEAD
+    ]
+    for review in (*REVIEW_MONTHS, len(months)):
+        if review > len(months):
+            continue
+        review_on = months[review - 1].ends_on
+        if 0 <= (review_on - today).days <= DAYS_AHEAD:
+            due.append(
+                Due(
+                    PLAN_REVIEW,
+                    review,
+                    about=f"review:{review}",
+                    text=f"Review your Mentoring Plan by {review_on:%d %B %Y}: "
+                    "bring each objective's status up to date.",
+                )
+            )
+    return due

@@ -1005,6 +1005,7 @@ REMINDER_TEXT = {
     Reminder.Kind.AT_RISK: "Two months in a row without contact.",
     Reminder.Kind.PULSE: "Did you talk in month {month}?",
 }
+# Plan reminders carry their own text (the activity, the review's date).
 
 PULSE_SALT = "mentorship.pulse"
 INVALID_PULSE_LINK = "This link is not valid. Copy the whole link from the email."
@@ -1014,7 +1015,9 @@ PULSE_MAX_AGE = timedelta(days=40)
 
 
 @transaction.atomic
-def _remind(pairing: Pairing, *, kind: str, key: str, month: int, person) -> bool:
+def _remind(
+    pairing: Pairing, *, kind: str, key: str, month: int, person, text: str = ""
+) -> bool:
     """Write one reminder and, in the same transaction, its email (or keep it
     for the person's weekly digest). False when it was written before: it
     never goes out twice."""
@@ -1033,7 +1036,7 @@ def _remind(pairing: Pairing, *, kind: str, key: str, month: int, person) -> boo
         recipient=recipient,
         defaults={
             "person": person,
-            "text": REMINDER_TEXT[kind].format(month=month),
+            "text": text or REMINDER_TEXT[kind].format(month=month),
             "in_digest": weekly,
         },
     )
@@ -1056,6 +1059,7 @@ def _remind(pairing: Pairing, *, kind: str, key: str, month: int, person) -> boo
             "admin_url": absolute_url(
                 reverse("admin:mentorship_pairing_change", args=[pairing.pk])
             ),
+            "plan_url": absolute_url(reverse("mentorship:plan", args=[pairing.pk])),
             **(_pulse_links(pairing, month, person) if kind == "pulse" else {}),
         },
     )
@@ -1214,12 +1218,16 @@ def reminders_send(*, now=None, batch_size: int = 500) -> int:
         "pairing_id", "occurred_on"
     )
     talked = PulseAnswer.objects.filter(talked=True).only("pairing_id", "month")
+    open_activities = Activity.objects.filter(done_on__isnull=True).only(
+        "pairing_id", "title", "due_on"
+    )
     pairings = (
         Pairing.objects.filter(status__in=Pairing.UNDER_WAY, starts_on__isnull=False)
         .select_related("cycle", "mentee", "mentor")
         .prefetch_related(
             Prefetch("checkins", queryset=counted),
             Prefetch("pulse_answers", queryset=talked),
+            Prefetch("activities", queryset=open_activities),
         )
         .order_by("pk")
     )
@@ -1250,11 +1258,22 @@ def _remind_pairing(pairing: Pairing, now) -> int:
         )
         if person == pairing.mentee and local_now.hour in reminders.MORNING_HOURS:
             sent += _attend(pairing, months, local_now.date())
-        for item in reminders.due(
-            months=months, role=pairing.role_of(person), local_now=local_now
-        ):
+        activities = [(a.pk, a.title, a.due_on) for a in pairing.activities.all()]
+        for item in [
+            *reminders.due(
+                months=months, role=pairing.role_of(person), local_now=local_now
+            ),
+            *reminders.plan_due(
+                months=months, activities=activities, local_now=local_now
+            ),
+        ]:
             sent += _remind(
-                pairing, kind=item.kind, key=item.key, month=item.month, person=person
+                pairing,
+                kind=item.kind,
+                key=item.key,
+                month=item.month,
+                person=person,
+                text=item.text,
             )
     return sent
 

@@ -11,7 +11,14 @@ from django.utils import timezone
 
 from conftest import make_user
 from mentorship import services
-from mentorship.models import CheckIn, Cycle, Pairing, PulseAnswer, Reminder
+from mentorship.models import (
+    Activity,
+    CheckIn,
+    Cycle,
+    Pairing,
+    PulseAnswer,
+    Reminder,
+)
 from mentorship.tests.factories import mentor_profile
 
 Status = Pairing.Status
@@ -340,3 +347,65 @@ def test_one_broken_pairing_does_not_stop_the_others(
     monkeypatch.setattr(services, "_remind_pairing", breaks_first)
     run(at(2027, 1, 1, 3), django_capture_on_commit_callbacks)
     assert [m.to for m in mail.outbox] == [[other.mentee.email]]
+
+
+def test_a_due_activity_is_announced_a_week_ahead_once(
+    pairing, mentee, mentor, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    CheckIn.objects.create(  # month 1 is met: only the plan speaks
+        pairing=pairing,
+        author=mentee,
+        occurred_on=date(2027, 1, 2),
+        way="video",
+        initiated_by="mentee",
+        minutes=30,
+    )
+    Activity.objects.create(
+        pairing=pairing, title="Draft the methods", due_on=date(2027, 1, 20)
+    )
+    Activity.objects.create(
+        pairing=pairing,
+        title="Done already",
+        due_on=date(2027, 1, 20),
+        done_on=date(2027, 1, 5),
+    )
+    Activity.objects.create(pairing=pairing, title="Later", due_on=date(2027, 2, 20))
+    run(at(2027, 1, 12, 3), capture)  # eight days ahead: not yet
+    assert mail.outbox == []
+    run(at(2027, 1, 13, 3), capture)  # Kolkata's morning
+    run(at(2027, 1, 13, 13, 30), capture)  # New York's
+    run(at(2027, 1, 14, 3), capture)  # the next morning: nothing new
+    subjects = sorted((m.to[0], m.subject) for m in mail.outbox)
+    assert subjects == [
+        (
+            mentee.email,
+            "Due within a week: “Draft the methods” is due on 20 January 2027.",
+        ),
+        (
+            mentor.email,
+            "Due within a week: “Draft the methods” is due on 20 January 2027.",
+        ),
+    ]
+    assert f"/pairings/{pairing.pk}/plan/" in mail.outbox[0].body
+
+
+def test_plan_reviews_are_announced_a_week_ahead(
+    pairing, mentee, django_capture_on_commit_callbacks
+):
+    for month in (1, 2, 3):
+        CheckIn.objects.create(
+            pairing=pairing,
+            author=mentee,
+            occurred_on=date(2027, month, 2),
+            way="video",
+            initiated_by="mentee",
+            minutes=30,
+        )
+    # Month 3 ends on 31 March: the review is announced from 24 March.
+    run(at(2027, 3, 23, 3), django_capture_on_commit_callbacks)
+    assert mail.outbox == []
+    run(at(2027, 3, 24, 3), django_capture_on_commit_callbacks)
+    [message] = mail.outbox
+    assert message.subject == "Time to review your Mentoring Plan"
+    assert "Review your Mentoring Plan by 31 March 2027" in message.body
