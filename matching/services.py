@@ -18,7 +18,7 @@ from mentorship import services as mentorship_services
 from mentorship.models import Pairing
 from mentorship.months import add_months
 from mentorship.selectors import local_time
-from mentorship.services import absolute_url, email_render_and_queue
+from mentorship.services import absolute_url, email_render_and_queue, pairing_url
 
 from . import selectors, solver
 from .models import MatchRun, MenteePreference, Proposal, Unmatched
@@ -60,9 +60,7 @@ def _pairing_email(pairing: Pairing, person: User, *, template: str, **context):
             "person": person,
             "other": other,
             "role": pairing.role_of(person),
-            "pairing_url": absolute_url(
-                reverse("mentorship:pairing_detail", args=[pairing.pk])
-            ),
+            "pairing_url": pairing_url(pairing.pk),
             **context,
         },
     )
@@ -317,9 +315,7 @@ def pairing_introduce(pairing: Pairing) -> None:
                     other.time_zone, reader_time_zone=person.time_zone
                 ),
                 "overlap_hours": overlap,
-                "pairing_url": absolute_url(
-                    reverse("mentorship:pairing_detail", args=[pairing.pk])
-                ),
+                "pairing_url": pairing_url(pairing.pk),
                 "plan_url": absolute_url(reverse("mentorship:plan", args=[pairing.pk])),
             },
         )

@@ -249,6 +249,12 @@ def absolute_url(path: str) -> str:
     return settings.SITE_URL + path
 
 
+def pairing_url(pairing_id: int, *, anchor: str = "") -> str:
+    """The pairing page's full address, for emails and invitations."""
+    path = reverse("mentorship:pairing_detail", args=[pairing_id])
+    return absolute_url(path + (f"#{anchor}" if anchor else ""))
+
+
 # Cycles
 
 
@@ -640,8 +646,7 @@ def intro_call_invitation(call: IntroCall) -> bytes:
         description=(
             f"Program staff ({call.host}) introduce {pairing.mentee}, mentee, "
             f"and {pairing.mentor}, mentor, to one another.\n\nJoin: "
-            f"{call.location}\n\nYour pairing page: "
-            + absolute_url(reverse("mentorship:pairing_detail", args=[pairing.pk]))
+            f"{call.location}\n\nYour pairing page: " + pairing_url(pairing.pk)
         ),
         location=call.location,
         organizer=(organizer_name or "Virtual Mentors Program", organizer_email),
@@ -671,9 +676,7 @@ def _intro_call_emails(call: IntroCall, *, rescheduled: bool = False) -> None:
                 "person": person,
                 "time_zone": person.time_zone,
                 "rescheduled": rescheduled,
-                "pairing_url": absolute_url(
-                    reverse("mentorship:pairing_detail", args=[pairing.pk])
-                ),
+                "pairing_url": pairing_url(pairing.pk),
             },
             attachments=[invitation],
         )
@@ -705,9 +708,7 @@ def _intro_call_release_host(call: IntroCall) -> None:
             "pairing": call.pairing,
             "person": previous,
             "time_zone": previous.time_zone,
-            "pairing_url": absolute_url(
-                reverse("mentorship:pairing_detail", args=[call.pairing_id])
-            ),
+            "pairing_url": pairing_url(call.pairing_id),
         },
         attachments=[
             attachment(
@@ -880,9 +881,7 @@ def checkin_log(
             "checkin": checkin,
             "author": author,
             "person": other,
-            "pairing_url": absolute_url(
-                reverse("mentorship:pairing_detail", args=[pairing.pk]) + "#checkins"
-            ),
+            "pairing_url": pairing_url(pairing.pk, anchor="checkins"),
         },
     )
     return checkin
@@ -936,23 +935,27 @@ def _plan_pairing(pairing_id: int, user: User) -> Pairing:
     return pairing
 
 
+def _plan_item_save(model, pairing: Pairing, user: User, item_id, fields: dict):
+    """Create or change one objective or activity of the pairing's plan; the
+    change history records the user."""
+    if item_id is None:
+        item = model(pairing=pairing)
+    else:
+        item = model.objects.select_for_update().get(pk=item_id, pairing=pairing)
+    for name, value in fields.items():
+        setattr(item, name, value)
+    item._history_user = user
+    item.save()
+    return item
+
+
 @transaction.atomic
 def plan_objective_save(
     *, pairing_id: int, user: User, objective_id: int | None = None, **fields
 ) -> Objective:
     """Add an objective, or change one; the change history keeps who and what."""
     pairing = _plan_pairing(pairing_id, user)
-    if objective_id is None:
-        objective = Objective(pairing=pairing)
-    else:
-        objective = Objective.objects.select_for_update().get(
-            pk=objective_id, pairing=pairing
-        )
-    for name, value in fields.items():
-        setattr(objective, name, value)
-    objective._history_user = user
-    objective.save()
-    return objective
+    return _plan_item_save(Objective, pairing, user, objective_id, fields)
 
 
 @transaction.atomic
@@ -963,17 +966,7 @@ def plan_activity_save(
     objective = fields.get("objective")
     if objective is not None and objective.pairing_id != pairing.pk:
         raise PairingError("That objective belongs to another plan.")
-    if activity_id is None:
-        activity = Activity(pairing=pairing)
-    else:
-        activity = Activity.objects.select_for_update().get(
-            pk=activity_id, pairing=pairing
-        )
-    for name, value in fields.items():
-        setattr(activity, name, value)
-    activity._history_user = user
-    activity.save()
-    return activity
+    return _plan_item_save(Activity, pairing, user, activity_id, fields)
 
 
 @transaction.atomic
@@ -1053,9 +1046,7 @@ def _remind(
             "person": person,
             "month": month,
             "reminder": reminder,
-            "pairing_url": absolute_url(
-                reverse("mentorship:pairing_detail", args=[pairing.pk])
-            ),
+            "pairing_url": pairing_url(pairing.pk),
             "admin_url": absolute_url(
                 reverse("admin:mentorship_pairing_change", args=[pairing.pk])
             ),

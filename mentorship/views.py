@@ -272,9 +272,7 @@ def checkin_log(request, pk):
             request,
             f"Contact logged. We have asked {other.display_name} to confirm it.",
         )
-    return redirect(
-        reverse("mentorship:pairing_detail", args=[pairing.pk]) + "#checkins"
-    )
+    return redirect(_checkins_url(pairing))
 
 
 @require_POST
@@ -300,9 +298,7 @@ def checkin_answer(request, pk, checkin_pk):
                 else "Thank you. We have noted that this contact is not right; "
                 "staff will see it.",
             )
-    return redirect(
-        reverse("mentorship:pairing_detail", args=[pairing.pk]) + "#checkins"
-    )
+    return redirect(_checkins_url(pairing))
 
 
 @never_cache
@@ -419,29 +415,40 @@ def _plan_save(request, pairing, save, done: str):
     return redirect(_plan_url(pairing))
 
 
+def _plan_item_edit(request, pairing, form, what: str, save):
+    """The edit page of one objective or activity, and saving it."""
+    if request.method == "POST" and form.is_valid():
+        return _plan_save(
+            request,
+            pairing,
+            lambda: save(form.cleaned_data),
+            f"{what.capitalize()} saved.",
+        )
+    return render(
+        request,
+        "mentorship/plan_edit.html",
+        {"pairing": pairing, "form": form, "what": what},
+        status=400 if form.errors else 200,
+    )
+
+
 @never_cache
 @login_required
 def plan_objective_edit(request, pk, objective_pk):
     pairing = get_pairing_for_user(request.user, pk)
     objective = get_object_or_404(Objective, pk=objective_pk, pairing=pairing)
     form = ObjectiveForm(request.POST or None, instance=objective)
-    if request.method == "POST" and form.is_valid():
-        return _plan_save(
-            request,
-            pairing,
-            lambda: services.plan_objective_save(
-                pairing_id=pairing.pk,
-                user=request.user,
-                objective_id=objective.pk,
-                **form.cleaned_data,
-            ),
-            "Objective saved.",
-        )
-    return render(
+    return _plan_item_edit(
         request,
-        "mentorship/plan_edit.html",
-        {"pairing": pairing, "form": form, "what": "objective"},
-        status=400 if form.errors else 200,
+        pairing,
+        form,
+        "objective",
+        lambda fields: services.plan_objective_save(
+            pairing_id=pairing.pk,
+            user=request.user,
+            objective_id=objective.pk,
+            **fields,
+        ),
     )
 
 
@@ -451,23 +458,17 @@ def plan_activity_edit(request, pk, activity_pk):
     pairing = get_pairing_for_user(request.user, pk)
     activity = get_object_or_404(Activity, pk=activity_pk, pairing=pairing)
     form = ActivityForm(request.POST or None, instance=activity, pairing=pairing)
-    if request.method == "POST" and form.is_valid():
-        return _plan_save(
-            request,
-            pairing,
-            lambda: services.plan_activity_save(
-                pairing_id=pairing.pk,
-                user=request.user,
-                activity_id=activity.pk,
-                **form.cleaned_data,
-            ),
-            "Activity saved.",
-        )
-    return render(
+    return _plan_item_edit(
         request,
-        "mentorship/plan_edit.html",
-        {"pairing": pairing, "form": form, "what": "activity"},
-        status=400 if form.errors else 200,
+        pairing,
+        form,
+        "activity",
+        lambda fields: services.plan_activity_save(
+            pairing_id=pairing.pk,
+            user=request.user,
+            activity_id=activity.pk,
+            **fields,
+        ),
     )
 
 

@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Interest, User
-from applications import eligibility
+from applications import eligibility, services
 from applications.admin import ApplicationAdmin
 from applications.models import Application
 from mentorship.models import Cycle
@@ -177,17 +177,7 @@ class Command(BaseCommand):
         existing = Application.objects.filter(cycle=cycle).count()
         if existing >= rows:
             return 0
-        rules = eligibility.Rules(
-            max_years_since_training=cycle.max_years_since_training,
-            excluded_practice_countries=frozenset(
-                c.code for c in cycle.excluded_practice_countries
-            ),
-            accepted_membership_types=frozenset(cycle.accepted_membership_types),
-            accepts_concurrent_membership_application=(
-                cycle.accepts_concurrent_membership_application
-            ),
-            min_monthly_hours=cycle.min_monthly_hours,
-        )
+        rules = services.rules_for(cycle)
         areas = list(Interest.objects.filter(kind=Interest.Kind.AREA))
         goals = list(Interest.objects.filter(kind=Interest.Kind.GOAL))
         random_ = random.Random(existing)  # noqa: S311 (made-up data, no secret)
