@@ -70,6 +70,7 @@ def seed():
             mentor_accepted_at=now if confirmed else None,
             confirmed_at=now if confirmed else None,
             starts_on=starts_on if confirmed else None,
+            months=cycle.program_months,
             ends_on=add_months(starts_on, cycle.program_months) if confirmed else None,
         )
     _seed_year_under_way()
@@ -125,6 +126,7 @@ def _seed_year_under_way():
         mentor_accepted_at=begun - timedelta(days=17),
         confirmed_at=begun - timedelta(days=17),
         starts_on=starts_on,
+        months=cycle.program_months,
         ends_on=add_months(starts_on, cycle.program_months),
     )
     staff = User.objects.filter(is_staff=True).order_by("pk").first()

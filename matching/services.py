@@ -231,8 +231,9 @@ def pairing_respond(
         starts_on = max(cycle.program_starts_on or now.date(), now.date())
         pairing.confirmed_at = now
         pairing.starts_on = starts_on
-        pairing.ends_on = add_months(starts_on, cycle.program_months)
-        fields += ["confirmed_at", "starts_on", "ends_on"]
+        pairing.months = cycle.program_months
+        pairing.ends_on = add_months(starts_on, pairing.months)
+        fields += ["confirmed_at", "starts_on", "months", "ends_on"]
     pairing.save(update_fields=fields)
     mentorship_services.pairing_record(
         pairing, actor=user, description=f"The {role} accepted"

@@ -269,6 +269,9 @@ class Pairing(models.Model):
     mentor_accepted_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     starts_on = models.DateField(null=True, blank=True)
+    # The length of this pair's year: the cycle's when confirmed, longer when
+    # staff extend it. ``ends_on`` is the first day after the last month.
+    months = models.PositiveSmallIntegerField(default=12)
     ends_on = models.DateField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.TextField(blank=True)
@@ -301,6 +304,9 @@ class Pairing(models.Model):
                 condition=models.Q(ends_on__isnull=True)
                 | models.Q(starts_on__isnull=False, ends_on__gt=models.F("starts_on")),
                 name="pairing_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(months__gte=1), name="pairing_has_months"
             ),
         ]
         indexes = [

@@ -106,7 +106,7 @@ def pairing_months(pairing: Pairing, checkins) -> list[program.Month]:
     the year has a start. ``checkins`` are the pairing's, already fetched."""
     if pairing.starts_on is None:
         return []
-    count = pairing.cycle.program_months
+    count = pairing.months
     talked = set(
         pairing.pulse_answers.filter(talked=True).values_list("month", flat=True)
     )

@@ -1236,14 +1236,14 @@ def _remind_pairing(pairing: Pairing, now) -> int:
     sent = 0
     contacts = reminders.with_pulses(
         [checkin.occurred_on for checkin in pairing.checkins.all()],
-        program.program_months(pairing.starts_on, pairing.cycle.program_months),
+        program.program_months(pairing.starts_on, pairing.months),
         {answer.month for answer in pairing.pulse_answers.all()},
     )
     for person in (pairing.mentee, pairing.mentor):
         local_now = now.astimezone(zone_or_utc(person.time_zone))
         months = program.month_statuses(
             starts_on=pairing.starts_on,
-            count=pairing.cycle.program_months,
+            count=pairing.months,
             contacts=contacts,
             today=local_now.date(),
         )

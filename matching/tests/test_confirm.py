@@ -185,6 +185,19 @@ def test_both_accept_and_the_pairing_is_confirmed(
     assert "Your mentee initiates the contact" in to_mentor.body
 
 
+def test_a_confirmed_pairing_takes_the_length_of_its_cycles_year(
+    proposal, staff, mentee, mentor, cycle, django_capture_on_commit_callbacks
+):
+    cycle.program_months = 9
+    cycle.save()
+    [pairing] = accept([proposal], staff, django_capture_on_commit_callbacks)
+    for person in (mentee, mentor):
+        services.pairing_respond(pairing_id=pairing.pk, user=person, accept=True)
+    pairing.refresh_from_db()
+    assert pairing.months == 9
+    assert pairing.ends_on == add_months(pairing.starts_on, 9)
+
+
 def test_a_decline_returns_the_mentee_to_staff_with_the_reason(
     proposal, staff, mentee, mentor, client, django_capture_on_commit_callbacks
 ):
