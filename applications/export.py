@@ -1,8 +1,7 @@
 """The review queue as CSV, for program officers' spreadsheets.
 
-Every text cell that a spreadsheet would read as a formula (it starts with
-``=``, ``+``, ``-``, ``@``, a tab or a carriage return) gets a leading
-apostrophe, so an applicant's answer can never run in staff's spreadsheet.
+Every cell goes through `mentorship.export.escape_cell`, so an applicant's
+answer can never run as a formula in staff's spreadsheet.
 """
 
 import csv
@@ -11,25 +10,12 @@ from collections.abc import Iterable, Iterator
 from django.utils import timezone
 
 from accounts.models import MeetingWay
+from mentorship.export import Echo, escape_cell
 
 from . import eligibility, selectors
 from .models import Application
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 2000
-
-
-def escape_cell(value) -> str | int:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return value
-    text = str(value)
-    if text.startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
 
 
 def _when(value) -> str:
@@ -91,13 +77,6 @@ COLUMNS = [
 ]
 
 
-class _Echo:
-    """A file-like object that hands back what is written, for streaming."""
-
-    def write(self, value):
-        return value
-
-
 def rows(applications: Iterable[Application]) -> Iterator[list]:
     yield [name for name, _ in COLUMNS]
     for application in applications:
@@ -112,6 +91,6 @@ def csv_lines(queryset) -> Iterator[str]:
         .prefetch_related("career_goals")
         .iterator(chunk_size=CHUNK)
     )
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     for row in rows(applications):
         yield writer.writerow(row)

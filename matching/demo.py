@@ -164,6 +164,7 @@ def _seed_year_under_way():
             pairing=pairing,
             author=mentee,
             occurred_on=first + timedelta(days=9),
+            month=number,
             way=CheckIn.Way.VIDEO if number % 2 else CheckIn.Way.EMAIL,
             initiated_by=CheckIn.Initiator.MENTEE,
             minutes=45 if number % 2 else 15,

@@ -106,6 +106,8 @@ def sample_context() -> dict:
         "person": mentee,
         "other": mentor,
         "role": "mentee",
+        "is_mentee": True,
+        "last_contact": now.date() - timedelta(days=40),
         "other_time": local_time(mentor.time_zone, reader_time_zone=mentee.time_zone),
         "overlap_hours": 8,
         "reason": "",

@@ -1,5 +1,7 @@
 from django import forms
 
+from mentorship.models import Cycle
+
 
 class PairingAnswerForm(forms.Form):
     answer = forms.ChoiceField(choices=[("accept", "Accept"), ("decline", "Decline")])
@@ -57,3 +59,23 @@ class PreferencesForm(forms.Form):
             for rank in range(1, 4)
             if self.cleaned_data.get(f"choice_{rank}") is not None
         ]
+
+
+class ProgressCycleForm(forms.Form):
+    """Which cycle the staff dashboard shows."""
+
+    cycle = forms.ModelChoiceField(
+        queryset=Cycle.objects.all(),
+        empty_label=None,
+        error_messages={"invalid_choice": "Choose one of the cycles in the list."},
+    )
+
+
+class StaffCheckInForm(forms.Form):
+    note = forms.CharField(
+        label="What did you learn from the pair?",
+        max_length=2000,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
+        error_messages={"required": "Say what you learned from the pair."},
+    )

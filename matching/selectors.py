@@ -7,11 +7,13 @@ and mentors.
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from accounts.models import Interest, MeetingWay, MentorProfile
-from applications.models import Application
-from mentorship.models import Cycle, Pairing
+from accounts.regions import region_of
+from applications.models import Application, ApplicationEvent
+from mentorship.models import Cycle, Pairing, PairingEvent
+from mentorship.selectors import YEAR_BEGUN
 
 from .models import Exclusion, MenteePreference
 from .scoring import HardRules, MenteeData, MentorData, utc_offset_minutes
@@ -211,3 +213,113 @@ def never_paired(cycle: Cycle, *, mentee_ids, mentor_ids) -> set[tuple[int, int]
         mentor_id__in=mentor_ids,
     ).values_list("mentee_id", "mentor_id")
     return set(excluded) | set(fell_through)
+
+
+# The staff progress dashboard
+
+
+@dataclass(frozen=True)
+class Stage:
+    label: str
+    count: int
+    explanation: str
+
+
+def cycle_funnel(cycle: Cycle) -> list[Stage]:
+    """How far the cycle's mentees got, from application to a completed year.
+    Each stage counts the people who reached it, whatever happened after: an
+    approved applicant who later withdrew still counts as approved. Two
+    queries."""
+    Status = Application.Status
+    approved_once = ApplicationEvent.objects.filter(
+        application=OuterRef("pk"), status=Status.APPROVED
+    )
+    applications = Application.objects.filter(
+        cycle=cycle, submitted_at__isnull=False
+    ).aggregate(
+        submitted=Count("pk"),
+        eligible=Count("pk", filter=~Q(status=Status.INELIGIBLE)),
+        approved=Count(
+            "pk",
+            filter=Q(status__in=[Status.APPROVED, Status.MATCHED])
+            | Q(Exists(approved_once)),
+        ),
+    )
+    was_active = PairingEvent.objects.filter(
+        pairing=OuterRef("pk"), status=Pairing.Status.ACTIVE
+    )
+    pairings = Pairing.objects.filter(cycle=cycle).aggregate(
+        matched=Count("mentee", distinct=True),
+        confirmed=Count("mentee", distinct=True, filter=Q(confirmed_at__isnull=False)),
+        active=Count(
+            "mentee",
+            distinct=True,
+            filter=Q(status__in=[Pairing.Status.ACTIVE, Pairing.Status.COMPLETED])
+            | Q(Exists(was_active)),
+        ),
+        completed=Count(
+            "mentee", distinct=True, filter=Q(status=Pairing.Status.COMPLETED)
+        ),
+    )
+    return [
+        Stage("Submitted", applications["submitted"], "Applications sent in"),
+        Stage("Eligible", applications["eligible"], "Not ruled out by the rules"),
+        Stage("Approved", applications["approved"], "Approved by staff"),
+        Stage("Matched", pairings["matched"], "Proposed a mentor"),
+        Stage("Confirmed", pairings["confirmed"], "Both accepted the pairing"),
+        Stage("Active", pairings["active"], "In touch with their mentor"),
+        Stage("Completed", pairings["completed"], "Completed the year"),
+    ]
+
+
+@dataclass
+class RegionRow:
+    region: str
+    sub_region: str
+    applied: int = 0
+    mentees: int = 0
+    mentors: int = 0
+
+
+NOT_GIVEN = "Not given"
+
+
+def cycle_regions(cycle: Cycle) -> list[RegionRow]:
+    """Mentees who applied, and mentees and mentors paired for the year, by
+    UN M49 region and sub-region. Three queries, grouped by country."""
+    rows: dict[str, RegionRow] = {}
+
+    def row(code) -> RegionRow:
+        code = str(code or "")
+        try:
+            place = region_of(code)
+            region, sub_region = place.region, place.sub_region
+        except KeyError:
+            region = sub_region = NOT_GIVEN
+        return rows.setdefault(sub_region, RegionRow(region, sub_region))
+
+    applied = (
+        Application.objects.filter(cycle=cycle, submitted_at__isnull=False)
+        .values_list("practice_country")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for code, n in applied:
+        row(code).applied += n
+    paired = Pairing.objects.filter(cycle=cycle, status__in=YEAR_BEGUN)
+    for code, n in (
+        paired.values_list("mentee__country")
+        .annotate(n=Count("mentee", distinct=True))
+        .order_by()
+    ):
+        row(code).mentees += n
+    for code, n in (
+        paired.values_list("mentor__country")
+        .annotate(n=Count("mentor", distinct=True))
+        .order_by()
+    ):
+        row(code).mentors += n
+    return sorted(
+        rows.values(),
+        key=lambda r: (r.region == NOT_GIVEN, r.region, r.sub_region),
+    )

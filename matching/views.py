@@ -1,13 +1,29 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.core.paginator import Paginator
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from mentorship.access import get_pairing_for_user
+from mentorship import selectors as mentorship_selectors
+from mentorship import services as mentorship_services
+from mentorship.access import get_pairing_for_user, staff_required
+from mentorship.export import pairing_csv_lines
+from mentorship.models import Pairing
 
-from . import services
-from .forms import PairingAnswerForm, PreferencesForm
+from . import selectors, services
+from .forms import (
+    PairingAnswerForm,
+    PreferencesForm,
+    ProgressCycleForm,
+    StaffCheckInForm,
+)
 from .models import MenteePreference
 
 
@@ -76,4 +92,133 @@ def mentor_preferences(request):
         request,
         "matching/preferences.html",
         {"application": application, "options": options, "form": form},
+    )
+
+
+# The staff progress dashboard
+
+ATTENTION_PAGE_SIZE = 25
+
+
+def _progress_url(cycle_id: int, page: str = "") -> str:
+    query = {"cycle": cycle_id}
+    if page.isdigit():
+        query["page"] = page
+    return f"{reverse('matching:progress')}?{urlencode(query)}#attention"
+
+
+@never_cache
+@staff_required("mentorship.view_pairing")
+def progress(request):
+    form = ProgressCycleForm(request.GET or None)
+    cycle = form.cleaned_data["cycle"] if form.is_valid() else None
+    cycle = cycle or mentorship_selectors.progress_default_cycle()
+    if cycle is None:
+        return render(request, "matching/progress.html", {"form": form})
+    if not form.is_bound:
+        form = ProgressCycleForm(initial={"cycle": cycle})
+    figures = mentorship_selectors.cycle_progress(cycle)
+    funnel = selectors.cycle_funnel(cycle)
+    page = Paginator(
+        mentorship_selectors.pairings_needing_attention(cycle), ATTENTION_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    attention = mentorship_selectors.with_months(page.object_list)
+    return render(
+        request,
+        "matching/progress.html",
+        {
+            "form": form,
+            "cycle": cycle,
+            "figures": figures,
+            "statuses": [
+                (label, figures.by_status.get(value, 0))
+                for value, label in Pairing.Status.choices
+            ],
+            "funnel": funnel,
+            "regions": selectors.cycle_regions(cycle),
+            "page": page,
+            "attention": attention,
+            "check_in_form": StaffCheckInForm(),
+            "chart": {
+                "months": [
+                    {
+                        "label": f"Month {month.number}",
+                        "rate": round(month.rate * 100, 1)
+                        if month.rate is not None
+                        else None,
+                        "inProgress": month.in_progress,
+                    }
+                    for month in figures.months
+                ],
+                "funnel": [
+                    {"label": stage.label, "count": stage.count} for stage in funnel
+                ],
+            },
+        },
+    )
+
+
+@never_cache
+@staff_required("mentorship.view_pairing")
+def progress_export(request):
+    form = ProgressCycleForm(request.GET)
+    if not form.is_valid():
+        raise Http404("No such cycle.")
+    cycle = form.cleaned_data["cycle"]
+    response = StreamingHttpResponse(
+        pairing_csv_lines(cycle), content_type="text/csv; charset=utf-8"
+    )
+    name = slugify(cycle.name) or f"cycle-{cycle.pk}"
+    response["Content-Disposition"] = (
+        f'attachment; filename="pairings-{name}-{timezone.localdate():%Y-%m-%d}.csv"'
+    )
+    return response
+
+
+@require_POST
+@staff_required("mentorship.change_pairing")
+def progress_nudge(request, pk):
+    pairing = get_object_or_404(Pairing, pk=pk)
+    try:
+        mentorship_services.pairing_nudge(pairing_id=pairing.pk, staff=request.user)
+    except mentorship_services.PairingError as error:
+        messages.info(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"A nudge is on its way to {pairing.mentee.display_name} and "
+            f"{pairing.mentor.display_name}.",
+        )
+    return redirect(_progress_url(pairing.cycle_id, request.POST.get("page", "")))
+
+
+@never_cache
+@staff_required("mentorship.change_pairing")
+def progress_check_in(request, pk):
+    pairing = get_object_or_404(
+        Pairing.objects.select_related("cycle", "mentee", "mentor"), pk=pk
+    )
+    form = StaffCheckInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            mentorship_services.pairing_note_staff_check_in(
+                pairing_id=pairing.pk,
+                staff=request.user,
+                note=form.cleaned_data["note"],
+            )
+        except mentorship_services.PairingError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                f"Your check-in with {pairing.mentee.display_name} and "
+                f"{pairing.mentor.display_name} is noted.",
+            )
+            return redirect(
+                _progress_url(pairing.cycle_id, request.POST.get("page", ""))
+            )
+    return render(
+        request,
+        "matching/progress_check_in.html",
+        {"pairing": pairing, "form": form, "page": request.POST.get("page", "")},
     )

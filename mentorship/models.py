@@ -313,6 +313,12 @@ class Pairing(models.Model):
             models.Index(fields=["mentor", "status"], name="pairing_mentor_idx"),
             models.Index(fields=["mentee", "status"], name="pairing_mentee_idx"),
             models.Index(fields=["cycle", "status"], name="pairing_cycle_idx"),
+            # The staff dashboard's list of pairs needing attention.
+            models.Index(
+                fields=["cycle"],
+                condition=~models.Q(attention=""),
+                name="pairing_attention_idx",
+            ),
             # The expiry sweep: proposals whose answer is overdue.
             models.Index(
                 fields=["respond_by"],
@@ -365,6 +371,43 @@ class PairingEvent(models.Model):
 
     def __str__(self):
         return self.description
+
+
+class StaffContact(models.Model):
+    """Staff keeping an eye on a pair: a nudge emailed to both, or a note of a
+    check-in staff had with them (a call, an email of their own)."""
+
+    class Kind(models.TextChoices):
+        NUDGE = "nudge", "Nudge sent"
+        CHECK_IN = "check_in", "Staff check-in"
+
+    pairing = models.ForeignKey(
+        Pairing, on_delete=models.CASCADE, related_name="staff_contacts"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["pairing", "-at"], name="staff_contact_latest_idx")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(kind="check_in", note=""),
+                name="staff_check_in_has_note",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.pairing})"
 
 
 class IntroCall(models.Model):
@@ -448,6 +491,9 @@ class CheckIn(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
     occurred_on = models.DateField("date")
+    # The month of the pairing's year it falls in (see `months.month_number`),
+    # kept so that progress figures are counted by the database.
+    month = models.PositiveSmallIntegerField(default=0)
     way = models.CharField(max_length=10, choices=Way.choices)
     initiated_by = models.CharField(max_length=10, choices=Initiator.choices)
     minutes = models.PositiveSmallIntegerField("length (minutes)")
@@ -469,6 +515,7 @@ class CheckIn(models.Model):
         ordering = ["-occurred_on", "-pk"]
         indexes = [
             models.Index(fields=["pairing", "occurred_on"], name="checkin_month_idx"),
+            models.Index(fields=["pairing", "month"], name="checkin_program_month_idx"),
             models.Index(
                 fields=["confirmation"],
                 condition=models.Q(confirmation="disputed"),

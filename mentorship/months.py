@@ -41,6 +41,15 @@ class Month:
         return self.starts_on <= day <= self.ends_on
 
 
+def month_number(starts_on: date, day: date) -> int:
+    """Which month of the year starting on ``starts_on`` holds ``day``: 1 for
+    the first; 0 for a day before the start. Counts on past the year's end."""
+    number = (day.year - starts_on.year) * 12 + day.month - starts_on.month
+    if add_months(starts_on, number) > day:
+        number -= 1
+    return max(number + 1, 0)
+
+
 def program_months(starts_on: date, count: int) -> list[tuple[date, date]]:
     """(first day, last day) of each month of the year."""
     return [

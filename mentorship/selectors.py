@@ -1,14 +1,24 @@
+from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.timezones import zone_or_utc
 
 from . import months as program
 from . import reminders
-from .models import Activity, Cycle, Objective, Pairing
+from .models import (
+    Activity,
+    CheckIn,
+    Cycle,
+    Objective,
+    Pairing,
+    PulseAnswer,
+    StaffContact,
+)
 
 
 @dataclass(frozen=True)
@@ -161,3 +171,215 @@ def plan_changes(pairing: Pairing, *, limit: int = 40) -> list[PlanChange]:
             changes.append(PlanChange(row.history_date, who, what))
     changes.sort(key=lambda change: change.at, reverse=True)
     return changes[:limit]
+
+
+# Progress, for staff
+
+# Pairings whose year has begun: their months count in the progress figures.
+YEAR_BEGUN = (*Pairing.UNDER_WAY, Pairing.Status.COMPLETED, Pairing.Status.ENDED)
+
+
+@dataclass(frozen=True)
+class MonthRate:
+    """Month n of the program year, over the pairs of a cycle: how many had
+    begun it while still together, and how many of those were in touch."""
+
+    number: int
+    met: int
+    pairs: int
+    # Some pairs are in this month now: its figure is still growing.
+    in_progress: bool
+
+    @property
+    def rate(self) -> float | None:
+        return self.met / self.pairs if self.pairs else None
+
+
+@dataclass(frozen=True)
+class CycleProgress:
+    by_status: dict[str, int]
+    met_this_month: int
+    under_way: int
+    months: list[MonthRate]
+    disputed: int
+
+    @property
+    def rate_this_month(self) -> float | None:
+        return self.met_this_month / self.under_way if self.under_way else None
+
+
+def met_months(pairings: QuerySet[Pairing]) -> tuple[QuerySet, QuerySet]:
+    """The months these pairings were in touch, as two querysets: months with
+    a contact that counts, and months a "yes, we talked" pulse answer vouches
+    for that have no such contact (so no month is counted twice)."""
+    counted = CheckIn.objects.filter(pairing__in=pairings, month__gte=1).exclude(
+        confirmation=CheckIn.Confirmation.DISPUTED
+    )
+    vouched = PulseAnswer.objects.filter(pairing__in=pairings, talked=True).exclude(
+        Exists(counted.filter(pairing=OuterRef("pairing"), month=OuterRef("month")))
+    )
+    return counted, vouched
+
+
+def progress_default_cycle() -> Cycle | None:
+    """The cycle staff most likely want to watch: the latest whose pairs have
+    begun their year, else the latest cycle."""
+    return (
+        Cycle.objects.filter(
+            pairings__status__in=Pairing.UNDER_WAY,
+            program_starts_on__lte=timezone.localdate(),
+        )
+        .order_by("-program_starts_on", "-pk")
+        .first()
+        or Cycle.objects.first()
+    )
+
+
+def cycle_progress(cycle: Cycle, *, today: date | None = None) -> CycleProgress:
+    """The cycle's pairs by state and month by month, in a fixed number of
+    queries: the counting is done by the database, grouped by the pairs'
+    start dates (which most pairs of a cycle share), not pair by pair."""
+    today = today or timezone.localdate()
+    by_status = dict(
+        Pairing.objects.filter(cycle=cycle)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    begun = Pairing.objects.filter(
+        cycle=cycle, status__in=YEAR_BEGUN, starts_on__lte=today
+    )
+    groups = list(
+        begun.values("starts_on", "months", "status")
+        .annotate(ended_on=TruncDate("ended_at"), n=Count("pk"))
+        .order_by()
+    )
+    met = Counter()  # (starts_on, status, month) -> pairs in touch
+    for rows in met_months(begun):
+        for starts_on, status, month, n in (
+            rows.values_list("pairing__starts_on", "pairing__status", "month")
+            .annotate(n=Count("pairing", distinct=True))
+            .order_by()
+        ):
+            met[starts_on, status, month] += n
+
+    length = max((group["months"] for group in groups), default=cycle.program_months)
+    pairs, in_progress = Counter(), set()
+    met_this_month = under_way = 0
+    for group in groups:
+        starts_on, status, n = group["starts_on"], group["status"], group["n"]
+        current = program.month_number(starts_on, today)
+        for number, (first, last) in enumerate(
+            program.program_months(starts_on, group["months"]), 1
+        ):
+            if first > today or (group["ended_on"] and group["ended_on"] < first):
+                break
+            pairs[number] += n
+            if status in Pairing.UNDER_WAY and first <= today <= last:
+                in_progress.add(number)
+        if status in Pairing.UNDER_WAY and current <= group["months"]:
+            under_way += n
+            met_this_month += met[starts_on, status, current]
+    month_met = Counter()
+    for (_starts_on, _status, month), n in met.items():
+        month_met[month] += n
+    return CycleProgress(
+        by_status=by_status,
+        met_this_month=met_this_month,
+        under_way=under_way,
+        months=[
+            MonthRate(number, month_met[number], pairs[number], number in in_progress)
+            for number in range(1, length + 1)
+        ],
+        disputed=CheckIn.objects.filter(
+            pairing__cycle=cycle, confirmation=CheckIn.Confirmation.DISPUTED
+        ).count(),
+    )
+
+
+def _months_met(pairings) -> dict[int, set[int]]:
+    """For pairings already fetched: the months each was in touch. Two
+    queries, however many pairings."""
+    met = defaultdict(set)
+    ids = [pairing.pk for pairing in pairings]
+    for rows in met_months(Pairing.objects.filter(pk__in=ids)):
+        for pairing_id, month in rows.values_list("pairing_id", "month").distinct():
+            met[pairing_id].add(month)
+    return met
+
+
+def months_of(pairing: Pairing, met: set[int], today: date) -> list[program.Month]:
+    """A pairing's months from the month numbers it was in touch."""
+    if pairing.starts_on is None:
+        return []
+    bounds = program.program_months(pairing.starts_on, pairing.months)
+    return program.month_statuses(
+        starts_on=pairing.starts_on,
+        count=pairing.months,
+        contacts=[bounds[n - 1][0] for n in met if 1 <= n <= len(bounds)],
+        today=today,
+    )
+
+
+def with_months(pairings, *, today: date | None = None) -> list[Pairing]:
+    """The pairings, each with ``year`` (its months) and ``months_missed``."""
+    today = today or timezone.localdate()
+    pairings = list(pairings)
+    met = _months_met(pairings)
+    for pairing in pairings:
+        pairing.year = months_of(pairing, met[pairing.pk], today)
+        pairing.months_missed = sum(
+            month.status == program.MISSED for month in pairing.year
+        )
+    return pairings
+
+
+def pairings_needing_attention(cycle: Cycle) -> QuerySet[Pairing]:
+    """Pairs under way flagged by the monthly check, longest out of touch
+    first (never in touch before all), with their last contact and the last
+    thing staff did about them."""
+    contacts = CheckIn.objects.filter(pairing=OuterRef("pk")).exclude(
+        confirmation=CheckIn.Confirmation.DISPUTED
+    )
+    staff = StaffContact.objects.filter(pairing=OuterRef("pk")).order_by("-at", "-pk")
+    return (
+        Pairing.objects.filter(cycle=cycle, status__in=Pairing.UNDER_WAY)
+        .exclude(attention="")
+        .select_related("mentee", "mentor")
+        .annotate(
+            last_contact=Subquery(
+                contacts.order_by("-occurred_on").values("occurred_on")[:1]
+            ),
+            last_staff_at=Subquery(staff.values("at")[:1]),
+            last_staff_kind=Subquery(staff.values("kind")[:1]),
+        )
+        .order_by(F("last_contact").asc(nulls_first=True), "starts_on", "pk")
+    )
+
+
+def pairings_for_export(cycle: Cycle, *, chunk: int = 1000):
+    """Every pairing of the cycle with its months, a chunk at a time: a fixed
+    number of queries per chunk, so the export's cost grows with its rows
+    only."""
+    today = timezone.localdate()
+    contacts = CheckIn.objects.exclude(
+        confirmation=CheckIn.Confirmation.DISPUTED
+    ).order_by("-occurred_on")
+    queryset = (
+        Pairing.objects.filter(cycle=cycle)
+        .exclude(status=Pairing.Status.CANCELLED)
+        .select_related("mentee", "mentor")
+        .annotate(
+            last_contact=Subquery(
+                contacts.filter(pairing=OuterRef("pk")).values("occurred_on")[:1]
+            )
+        )
+        .order_by("pk")
+    )
+    last_pk = 0
+    while True:
+        batch = list(queryset.filter(pk__gt=last_pk)[:chunk])
+        if not batch:
+            return
+        yield from with_months(batch, today=today)
+        last_pk = batch[-1].pk

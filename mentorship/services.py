@@ -36,6 +36,7 @@ from .models import (
     PairingEvent,
     PulseAnswer,
     Reminder,
+    StaffContact,
 )
 
 logger = logging.getLogger(__name__)
@@ -625,6 +626,83 @@ def pairing_mark_active(pairing: Pairing, *, actor, why: str) -> None:
         )
 
 
+# Staff watching progress
+
+# A second nudge within this long is refused: one click is enough, and two
+# emails a day about the same thing read as nagging.
+NUDGE_INTERVAL = timedelta(hours=24)
+
+
+def _staff_pairing(pairing_id: int) -> Pairing:
+    pairing = _lock_pairing(pairing_id)
+    if pairing.status not in Pairing.UNDER_WAY:
+        raise PairingError(
+            "Staff follow pairings under way; this one is "
+            f"{pairing.get_status_display().lower()}."
+        )
+    return pairing
+
+
+@transaction.atomic
+def pairing_nudge(*, pairing_id: int, staff: User) -> StaffContact:
+    """Email both people a friendly reminder from staff to get in touch."""
+    pairing = _staff_pairing(pairing_id)
+    now = timezone.now()
+    recent = pairing.staff_contacts.filter(
+        kind=StaffContact.Kind.NUDGE, at__gt=now - NUDGE_INTERVAL
+    ).first()
+    if recent is not None:
+        raise PairingError(
+            f"A nudge went to {pairing.mentee.display_name} and "
+            f"{pairing.mentor.display_name} at "
+            f"{timezone.localtime(recent.at):%H:%M on %d %b}; send another "
+            "tomorrow if they have not been in touch."
+        )
+    contact = StaffContact.objects.create(
+        pairing=pairing, kind=StaffContact.Kind.NUDGE, by=staff, at=now
+    )
+    last_contact = (
+        pairing.checkins.exclude(confirmation=CheckIn.Confirmation.DISPUTED)
+        .order_by("-occurred_on")
+        .values_list("occurred_on", flat=True)
+        .first()
+    )
+    for person in (pairing.mentee, pairing.mentor):
+        email_render_and_queue(
+            key=f"nudge:{contact.pk}:{person.pk}",
+            event="pairing.nudge",
+            to=person.email,
+            template="pairing_nudge",
+            time_zone=person.time_zone,
+            context={
+                "pairing": pairing,
+                "person": person,
+                "other": pairing.other_person(person),
+                "is_mentee": person.pk == pairing.mentee_id,
+                "last_contact": last_contact,
+                "pairing_url": pairing_url(pairing.pk, anchor="checkins"),
+            },
+        )
+    pairing_record(pairing, actor=staff, description="Staff sent both a nudge")
+    return contact
+
+
+@transaction.atomic
+def pairing_note_staff_check_in(
+    *, pairing_id: int, staff: User, note: str
+) -> StaffContact:
+    """Staff note that they checked in with the pair themselves."""
+    note = note.strip()
+    if not note:
+        raise ValidationError({"note": "Say what you learned from the pair."})
+    pairing = _staff_pairing(pairing_id)
+    contact = StaffContact.objects.create(
+        pairing=pairing, kind=StaffContact.Kind.CHECK_IN, by=staff, note=note
+    )
+    pairing_record(pairing, actor=staff, description="Staff checked in with the pair")
+    return contact
+
+
 # The introductory call
 
 
@@ -851,6 +929,7 @@ def checkin_log(
         pairing=pairing,
         author=author,
         occurred_on=occurred_on,
+        month=program.month_number(pairing.starts_on, occurred_on),
         way=way,
         initiated_by=initiated_by,
         minutes=minutes,

@@ -10,7 +10,15 @@ from django.utils import timezone
 from accounts.models import Interest
 from mentorship import services
 from mentorship.models import CheckIn, Cycle, Pairing
-from mentorship.months import CURRENT, MET, MISSED, UPCOMING, month_statuses
+from mentorship.months import (
+    CURRENT,
+    MET,
+    MISSED,
+    UPCOMING,
+    month_number,
+    month_statuses,
+    program_months,
+)
 from mentorship.tests.factories import mentor_profile
 
 Status = Pairing.Status
@@ -234,6 +242,35 @@ def test_months_count_from_the_start(today, expected):
         date(2027, 2, 27),
     )
     assert months[-1].ends_on == date(2028, 1, 30)
+
+
+@pytest.mark.parametrize(
+    ("day", "number"),
+    [
+        (date(2027, 1, 30), 0),
+        (date(2027, 1, 31), 1),
+        (date(2027, 2, 27), 1),
+        # The month clamps to February's last day, and starts the second month.
+        (date(2027, 2, 28), 2),
+        (date(2027, 3, 30), 2),
+        (date(2027, 3, 31), 3),
+        (date(2028, 1, 30), 12),
+        (date(2028, 1, 31), 13),
+    ],
+)
+def test_month_number_agrees_with_the_months(day, number):
+    assert month_number(date(2027, 1, 31), day) == number
+    months = program_months(date(2027, 1, 31), 13)
+    if number:
+        first, last = months[number - 1]
+        assert first <= day <= last
+
+
+def test_a_logged_contact_knows_its_month(client, pairing, mentee):
+    client.force_login(mentee)
+    client.post(f"/pairings/{pairing.pk}/checkins/", answers())
+    checkin = CheckIn.objects.get()
+    assert checkin.month == month_number(pairing.starts_on, checkin.occurred_on) == 2
 
 
 def test_the_month_turns_at_the_readers_midnight(client, pairing, mentee):
