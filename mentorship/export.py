@@ -8,8 +8,10 @@ apostrophe, so what someone typed can never run in staff's spreadsheet.
 
 import csv
 from collections.abc import Iterator
+from functools import cache
 
 from django.db.models import Max
+from django_countries import countries
 
 from . import months as program
 from . import selectors
@@ -44,8 +46,13 @@ class Echo:
         return value
 
 
+@cache
+def _country_name(code: str) -> str:
+    return countries.name(code) if code else ""
+
+
 def _person(user) -> list:
-    return [user.full_name, user.email, user.country.name if user.country else ""]
+    return [user.full_name, user.email, _country_name(str(user.country))]
 
 
 def pairing_rows(cycle: Cycle) -> Iterator[list]:

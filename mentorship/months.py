@@ -9,6 +9,7 @@ pairing's months line up with its own start rather than with the calendar.
 import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 MET, MISSED, CURRENT, UPCOMING = "met", "missed", "current", "upcoming"
 LABELS = {
@@ -50,12 +51,14 @@ def month_number(starts_on: date, day: date) -> int:
     return max(number + 1, 0)
 
 
-def program_months(starts_on: date, count: int) -> list[tuple[date, date]]:
+# Most pairs of a cycle share their start, and reports ask for thousands.
+@lru_cache(maxsize=4096)
+def program_months(starts_on: date, count: int) -> tuple[tuple[date, date], ...]:
     """(first day, last day) of each month of the year."""
-    return [
+    return tuple(
         (add_months(starts_on, n), add_months(starts_on, n + 1) - timedelta(days=1))
         for n in range(count)
-    ]
+    )
 
 
 def month_statuses(
