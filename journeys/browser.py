@@ -16,6 +16,8 @@ from conftest import PASSWORD
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
+# A 1280 px window at 200 % zoom lays the page out in 640 CSS pixels.
+ZOOMED = {"width": DESKTOP["width"] // 2, "height": DESKTOP["height"] // 2}
 SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots" / "journeys"
 # axe-core impacts that fail a journey; "minor" and "moderate" are printed.
 BLOCKING_IMPACTS = {"serious", "critical"}
@@ -97,15 +99,22 @@ def check_accessibility(page: Page, name: str) -> None:
         )
 
 
+def _check_no_sideways_scroll(page: Page, name: str, viewport: dict, how: str):
+    page.set_viewport_size(viewport)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if width > viewport["width"]:
+        pytest.fail(f"{name}: {how} the page is {width} px wide and scrolls sideways")
+
+
 def check_phone_width(page: Page, name: str) -> None:
     """At 375 px the page must not scroll sideways."""
-    page.set_viewport_size(PHONE)
-    width = page.evaluate("document.documentElement.scrollWidth")
-    if width > PHONE["width"]:
-        pytest.fail(
-            f"{name}: at {PHONE['width']} px the page is {width} px wide "
-            "and scrolls sideways"
-        )
+    _check_no_sideways_scroll(page, name, PHONE, f"at {PHONE['width']} px")
+
+
+def check_zoom(page: Page, name: str) -> None:
+    """At 200 % zoom (a desktop window's width halved, in CSS pixels) the page
+    must not scroll sideways either."""
+    _check_no_sideways_scroll(page, name, ZOOMED, "at 200 % zoom")
 
 
 def save_screenshots(page: Page, name: str) -> None:
@@ -124,9 +133,10 @@ def save_screenshots(page: Page, name: str) -> None:
 
 def check_page(page: Page, name: str, *, screenshot: bool = True) -> None:
     """What every page of a journey must pass: axe at desktop and at 375 px
-    (where the menu folds), no sideways scroll at 375 px; and, for the main
-    pages, screenshots named after `name`."""
+    (where the menu folds), no sideways scroll at 375 px nor at 200 % zoom;
+    and, for the main pages, screenshots named after `name`."""
     check_accessibility(page, name)
+    check_zoom(page, name)
     check_phone_width(page, name)
     check_accessibility(page, f"{name} at 375 px")
     page.set_viewport_size(DESKTOP)

@@ -53,8 +53,12 @@ def pairing_respond(request, pk):
             "take it from here.",
         )
         return redirect("mentorship:pairing_list")
-    if pairing.status == pairing.Status.CONFIRMED:
-        messages.success(request, "You have both accepted: your pairing is confirmed.")
+    if pairing.confirmed_at:
+        messages.success(
+            request,
+            "You have both accepted: your pairing is confirmed, and we have "
+            "introduced you to one another by email.",
+        )
     else:
         other = pairing.other_person(request.user)
         messages.success(

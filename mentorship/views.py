@@ -320,6 +320,11 @@ def pairing_intro_call_ics(request, pk):
 # The Mentoring Plan
 
 
+# The plan page holds the forms to add an objective and an activity, both
+# with a "title": the prefix keeps their ids, and so their labels, apart.
+ADD_ACTIVITY_PREFIX = "activity"
+
+
 def _plan_page(
     request, pairing, *, objective_form=None, activity_form=None, status=200
 ):
@@ -336,7 +341,8 @@ def _plan_page(
             "activities": activities,
             "editable": editable,
             "objective_form": objective_form or ObjectiveForm(),
-            "activity_form": activity_form or ActivityForm(pairing=pairing),
+            "activity_form": activity_form
+            or ActivityForm(pairing=pairing, prefix=ADD_ACTIVITY_PREFIX),
             "starter": pairing.cycle.plan_starter.strip() and not objectives,
             "changes": selectors.plan_changes(pairing),
             "today": timezone.localdate(),
@@ -377,7 +383,7 @@ def plan_objective_add(request, pk):
 @login_required
 def plan_activity_add(request, pk):
     pairing = get_pairing_for_user(request.user, pk)
-    form = ActivityForm(request.POST, pairing=pairing)
+    form = ActivityForm(request.POST, pairing=pairing, prefix=ADD_ACTIVITY_PREFIX)
     if not form.is_valid():
         return _plan_page(request, pairing, activity_form=form, status=400)
     return _plan_save(

@@ -2,7 +2,7 @@
 
 import pytest
 
-from journeys.browser import check_accessibility, check_phone_width
+from journeys.browser import check_accessibility, check_phone_width, check_zoom
 
 PAGE = """<!DOCTYPE html><html lang="en"><head><title>Check</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
@@ -36,3 +36,11 @@ def test_phone_width_fails_when_the_page_scrolls_sideways(blank):
         check_phone_width(blank, "wide")
     blank.set_content(PAGE.format("<p>Fits</p>"))
     check_phone_width(blank, "narrow")
+
+
+def test_zoom_fails_when_the_page_scrolls_sideways_at_200_percent(blank):
+    blank.set_content(PAGE.format('<div style="width: 900px">Too wide zoomed</div>'))
+    with pytest.raises(pytest.fail.Exception, match="at 200 % zoom the page is"):
+        check_zoom(blank, "wide")
+    blank.set_content(PAGE.format("<p>Fits</p>"))
+    check_zoom(blank, "narrow")

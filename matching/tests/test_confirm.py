@@ -146,7 +146,12 @@ def test_both_accept_and_the_pairing_is_confirmed(
 
     client.force_login(mentor)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(f"/pairings/{pairing.pk}/respond/", {"answer": "accept"})
+        response = client.post(
+            f"/pairings/{pairing.pk}/respond/", {"answer": "accept"}, follow=True
+        )
+    assert "You have both accepted: your pairing is confirmed" in (
+        response.content.decode()
+    )
     pairing.refresh_from_db()
     assert pairing.status == Status.INTRODUCED
     assert pairing.confirmed_at is not None

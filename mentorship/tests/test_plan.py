@@ -1,6 +1,7 @@
 """The Mentoring Plan: objectives and a timeline, edited by both, every
 change kept, downloadable as a PDF."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -57,7 +58,11 @@ def test_both_edit_the_plan_and_every_change_is_kept(client, pairing, mentee, me
     assert response["Location"] == plan_url(pairing)
     client.post(
         plan_url(pairing, "activities/"),
-        {"title": "Draft the methods", "due_on": "2027-02-01", "objective": paper.pk},
+        {
+            "activity-title": "Draft the methods",
+            "activity-due_on": "2027-02-01",
+            "activity-objective": paper.pk,
+        },
     )
     activity = Activity.objects.get()
     assert activity.objective == paper
@@ -87,10 +92,18 @@ def test_both_edit_the_plan_and_every_change_is_kept(client, pairing, mentee, me
             {"title": "X", "status": "maybe"},
             "Select a valid choice.",
         ),
-        ("activities/", {"title": "Read", "due_on": "soon"}, "Enter a date like"),
         (
             "activities/",
-            {"title": "Read", "due_on": "2027-01-01", "done_on": "2100-01-01"},
+            {"activity-title": "Read", "activity-due_on": "soon"},
+            "Enter a date like",
+        ),
+        (
+            "activities/",
+            {
+                "activity-title": "Read",
+                "activity-due_on": "2027-01-01",
+                "activity-done_on": "2100-01-01",
+            },
             "It cannot be done on a day still to come.",
         ),
     ],
@@ -118,10 +131,23 @@ def test_an_activity_cannot_point_at_another_plans_objective(
     client.force_login(mentee)
     response = client.post(
         plan_url(pairing, "activities/"),
-        {"title": "Read", "due_on": "2027-01-01", "objective": foreign.pk},
+        {
+            "activity-title": "Read",
+            "activity-due_on": "2027-01-01",
+            "activity-objective": foreign.pk,
+        },
     )
     assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
     assert not Activity.objects.exists()
+
+
+def test_each_field_of_the_plan_page_has_its_own_id_and_label(client, pairing, mentee):
+    client.force_login(mentee)
+    page = client.get(plan_url(pairing)).content.decode()
+    ids = re.findall(r' id="(id_[^"]+)"', page)
+    assert len(ids) == len(set(ids))
+    assert 'for="id_title"' in page and 'for="id_activity-title"' in page
 
 
 def test_strangers_get_404_everywhere(client, pairing, stranger):
