@@ -159,7 +159,9 @@ def test_the_pair_accept_meet_plan_and_log_their_first_month(
         "No objective yet."
     )
     amara.get_by_text("Add an objective").click()
-    amara.get_by_role("textbox", name="Objective").fill("Write a first research protocol")
+    amara.get_by_role("textbox", name="Objective").fill(
+        "Write a first research protocol"
+    )
     amara.get_by_label("What success looks like").fill(
         "A protocol the ethics committee accepts"
     )
@@ -187,13 +189,20 @@ def test_the_pair_accept_meet_plan_and_log_their_first_month(
     expect(amara.locator("#checkins")).to_contain_text(
         "Choose how you were in contact."
     )
+    # Focus is on the list of what to fix, whose link leads to the field.
+    expect(amara.locator("#form-errors")).to_be_focused()
+    expect(amara.locator("#form-errors")).to_contain_text("How")
     expect(amara.get_by_label("Length (minutes)")).to_have_value("45")
     expect(amara.get_by_label("Notes", exact=True)).to_have_value(
         "Agreed on the protocol's question."
     )
     check_page(amara, "pair-05-contact-error", screenshot=False)
-    amara.get_by_label("Video call").check()
-    amara.get_by_role("button", name="Log the contact").click()
+    # By keyboard: choose the way, then send the form.
+    amara.get_by_label("Video call").focus()
+    amara.keyboard.press("Space")
+    expect(amara.get_by_label("Video call")).to_be_checked()
+    amara.get_by_role("button", name="Log the contact").focus()
+    amara.keyboard.press("Enter")
     contact = amara.locator("#checkins article")
     expect(contact).to_contain_text("Monday 2 March 2026: Video call, 45 minutes")
     expect(contact).to_contain_text("Waiting for the other person")
