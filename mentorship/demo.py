@@ -20,7 +20,7 @@ def _nine_am_utc(day) -> datetime:
     return datetime.combine(day, time(9), tzinfo=UTC)
 
 
-def _save(name: str, **fields) -> Cycle:
+def save_cycle(name: str, **fields) -> Cycle:
     cycle = Cycle.objects.filter(name=name).first() or Cycle(name=name)
     for field, value in fields.items():
         setattr(cycle, field, value)
@@ -36,7 +36,7 @@ def seed():
     closes_at = _nine_am_utc(today + timedelta(days=90))
     # The open cycle first: its window only ever moves later, so it never
     # meets the past cycle's old window, which is then moved behind it.
-    _save(
+    save_cycle(
         OPEN_CYCLE_NAME,
         opens_at=opens_at,
         closes_at=closes_at,
@@ -46,7 +46,7 @@ def seed():
     )
     past_opens_at = opens_at - timedelta(days=365)
     past_closes_at = past_opens_at + timedelta(days=90)
-    _save(
+    save_cycle(
         PAST_CYCLE_NAME,
         opens_at=past_opens_at,
         closes_at=past_closes_at,
