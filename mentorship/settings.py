@@ -230,6 +230,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mentorship.tasks.send_reminder_digests",
         "schedule": crontab(minute=35),
     },
+    # Hourly, not daily: a pairing's year ends at midnight in each of its two
+    # people's own time zones, so it closes within the hour after the later
+    # of the two midnights, wherever they live.
+    "close-pairings": {
+        "task": "mentorship.tasks.close_pairings",
+        "schedule": crontab(minute=45),
+    },
 }
 
 # Email. Django's mail API writes each message to the outbox table first; the

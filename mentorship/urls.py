@@ -55,6 +55,11 @@ mentor_patterns = [
         name="plan_pdf",
     ),
     path(
+        "pairings/<int:pk>/survey/<str:kind>/",
+        views.survey,
+        name="survey",
+    ),
+    path(
         "pairings/<int:pk>/intro-call.ics",
         views.pairing_intro_call_ics,
         name="pairing_intro_call_ics",

@@ -1,0 +1,182 @@
+"""The closing survey: answered once by the people it was sent to."""
+
+import re
+from datetime import UTC, date, datetime
+
+import pytest
+from django.core import mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from mentorship import services
+from mentorship.models import Cycle, Pairing, SurveyResponse
+from mentorship.tests.factories import mentor_profile
+
+Status = Pairing.Status
+Kind = SurveyResponse.Kind
+
+
+def at(*args):
+    return datetime(*args, tzinfo=UTC)
+
+
+@pytest.fixture
+def closed(db, mentee, mentor, django_capture_on_commit_callbacks):
+    """A pairing whose year closed, completed, at 12:00 UTC on 2 January 2028."""
+    mentor_profile(mentor)
+    pairing = Pairing.objects.create(
+        cycle=Cycle.objects.create(name="2027"),
+        mentee=mentee,
+        mentor=mentor,
+        status=Status.ACTIVE,
+        starts_on=date(2027, 1, 1),
+        ends_on=date(2028, 1, 1),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.pairings_close_due(now=at(2028, 1, 2, 12))
+    pairing.refresh_from_db()
+    assert pairing.status == Status.COMPLETED
+    mail.outbox.clear()
+    return pairing
+
+
+def survey_url(pairing, kind="closing"):
+    return f"/pairings/{pairing.pk}/survey/{kind}/"
+
+
+CLOSING_ANSWERS = {
+    "rating": "5",
+    "objectives_achieved": "most",
+    "would_recommend": "yes",
+    "helped": "  Monthly calls kept me going.  ",
+    "to_change": "",
+    "take_part_again": "yes",
+}
+
+
+def test_each_person_answers_the_closing_survey_once(client, closed, mentee, mentor):
+    client.force_login(mentor)
+    page = client.get(survey_url(closed)).content.decode()
+    assert "Would you mentor again in a future cycle?" in page
+    client.force_login(mentee)
+    page = client.get(survey_url(closed)).content.decode()
+    assert "<h1" in page and "Closing survey</h1>" in page
+    assert "Would you like to be mentored again in a future cycle?" in page
+    assert "Henrik Larsen does not see them" in page
+
+    response = client.post(survey_url(closed), CLOSING_ANSWERS, follow=True)
+    assert response.redirect_chain == [(f"/pairings/{closed.pk}/", 302)]
+    page = response.content.decode()
+    assert "Thank you: your answers are recorded." in page
+    assert "You answered the closing survey on" in page
+    answer = SurveyResponse.objects.get(person=mentee, kind=Kind.CLOSING)
+    assert answer.answered_at is not None
+    assert (answer.rating, answer.objectives_achieved) == (5, "most")
+    assert (answer.would_recommend, answer.take_part_again) == (True, True)
+    assert (answer.helped, answer.to_change) == ("Monthly calls kept me going.", "")
+    assert closed.events.last().description == "The mentee answered the closing survey"
+
+    # A second answer is refused kindly, and the first is kept.
+    again = client.post(
+        survey_url(closed), {**CLOSING_ANSWERS, "rating": "1"}, follow=True
+    )
+    assert again.redirect_chain == [(survey_url(closed), 302)]
+    page = again.content.decode()
+    assert "You have answered this survey already; thank you." in page
+    assert "You answered this survey on" in page
+    assert '<form method="post" novalidate>' not in page
+    answer.refresh_from_db()
+    assert answer.rating == 5
+    with pytest.raises(services.PairingError, match="answered this survey already"):
+        services.survey_answer(
+            pairing_id=closed.pk,
+            person=mentee,
+            kind=Kind.CLOSING,
+            answers={
+                "rating": 1,
+                "objectives_achieved": "none",
+                "would_recommend": False,
+                "helped": "",
+                "to_change": "",
+                "take_part_again": False,
+            },
+        )
+
+
+def test_the_survey_is_only_for_the_people_it_was_sent_to(
+    client, closed, mentee, stranger
+):
+    client.force_login(stranger)
+    assert client.get(survey_url(closed)).status_code == 404
+    assert client.post(survey_url(closed), CLOSING_ANSWERS).status_code == 404
+    client.force_login(mentee)
+    # Not sent yet, or no such survey.
+    assert client.get(survey_url(closed, "follow_up")).status_code == 404
+    assert client.get(survey_url(closed, "nonsense")).status_code == 404
+    client.logout()
+    response = client.get(survey_url(closed))
+    assert response.status_code == 302 and "/login/" in response["Location"]
+    assert not SurveyResponse.objects.filter(answered_at__isnull=False).exists()
+
+
+def test_a_wrong_answer_keeps_what_was_typed(client, closed, mentee):
+    client.force_login(mentee)
+    response = client.post(
+        survey_url(closed),
+        {
+            "rating": "6",
+            "objectives_achieved": "some",
+            "helped": "Our <b>monthly</b> calls",
+            "to_change": "More structure",
+        },
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Some answers need your attention" in page
+    assert "Choose a rating from 1 to 5." in page
+    assert "Say whether you would recommend the program." in page
+    assert "Say whether you would take part again." in page
+    assert "Our &lt;b&gt;monthly&lt;/b&gt; calls</textarea>" in page
+    assert "More structure</textarea>" in page
+    assert re.search(r'value="some"[^>]*checked', page)
+    assert re.search(r'<label\s+for="id_helped"', page)
+    assert not SurveyResponse.objects.filter(answered_at__isnull=False).exists()
+
+
+def test_the_pairing_list_links_the_survey_waiting(client, closed, mentee):
+    client.force_login(mentee)
+    page = client.get("/pairings/").content.decode()
+    assert survey_url(closed) in page
+    assert "Answer the closing survey" in page
+    client.post(survey_url(closed), CLOSING_ANSWERS)
+    page = client.get("/pairings/").content.decode()
+    assert survey_url(closed) not in page
+
+
+def test_the_database_keeps_the_answers_honest(closed, mentee):
+    survey = SurveyResponse.objects.get(person=mentee)
+    with transaction.atomic(), pytest.raises(IntegrityError):
+        SurveyResponse.objects.filter(pk=survey.pk).update(
+            answered_at=timezone.now(),
+            rating=6,
+            objectives_achieved="all",
+            would_recommend=True,
+            take_part_again=True,
+        )
+    with transaction.atomic(), pytest.raises(IntegrityError):
+        # A closing survey answered without its answers.
+        SurveyResponse.objects.filter(pk=survey.pk).update(answered_at=timezone.now())
+    with transaction.atomic(), pytest.raises(IntegrityError):
+        # The follow-up's question is not the closing survey's.
+        SurveyResponse.objects.filter(pk=survey.pk).update(
+            answered_at=timezone.now(),
+            rating=4,
+            objectives_achieved="all",
+            would_recommend=True,
+            take_part_again=True,
+            still_in_contact=True,
+        )
+    with transaction.atomic(), pytest.raises(IntegrityError):
+        SurveyResponse.objects.create(
+            pairing=closed, person=mentee, role="mentee", kind=Kind.CLOSING
+        )
