@@ -13,7 +13,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
-from django.db.models import F, Prefetch
+from django.db.models import Exists, F, OuterRef, Prefetch
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -1599,3 +1599,66 @@ def survey_answer(
         f"{response.get_kind_display().lower()}",
     )
     return response
+
+
+def _survey_follow_up(closing_survey: SurveyResponse, now) -> bool:
+    """Send one person the follow-up survey: once ever, the row's unique
+    constraint sees to it."""
+    pairing, person = closing_survey.pairing, closing_survey.person
+    with transaction.atomic():
+        _, created = SurveyResponse.objects.get_or_create(
+            pairing=pairing,
+            person=person,
+            kind=SurveyResponse.Kind.FOLLOW_UP,
+            defaults={"role": closing_survey.role, "invited_at": now},
+        )
+        if not created:
+            return False
+        email_render_and_queue(
+            key=f"survey:{pairing.pk}:follow_up:{person.pk}",
+            event="survey.follow_up",
+            to=person.email,
+            template="survey_follow_up",
+            time_zone=person.time_zone,
+            context={
+                "pairing": pairing,
+                "person": person,
+                "other": pairing.other_person(person),
+                "role": closing_survey.role,
+                "survey_url": survey_url(pairing.pk, SurveyResponse.Kind.FOLLOW_UP),
+            },
+        )
+    return True
+
+
+def surveys_send_follow_ups(*, now=None, batch_size: int = 200) -> int:
+    """The daily follow-up: six months after a pairing closed, everyone who
+    was sent its closing survey (answered or not) gets the follow-up survey,
+    once ever. Returns how many were sent."""
+    now = now or timezone.now()
+    follow_up = SurveyResponse.objects.filter(
+        kind=SurveyResponse.Kind.FOLLOW_UP,
+        pairing_id=OuterRef("pairing_id"),
+        person_id=OuterRef("person_id"),
+    )
+    due = (
+        SurveyResponse.objects.filter(
+            kind=SurveyResponse.Kind.CLOSING,
+            pairing__ended_at__lte=closing.follow_up_cutoff(now),
+        )
+        .exclude(Exists(follow_up))
+        .select_related("pairing__mentee", "pairing__mentor", "person")
+        .order_by("pk")
+    )
+    sent = 0
+    after = 0
+    while True:
+        batch = list(due.filter(pk__gt=after)[:batch_size])
+        if not batch:
+            return sent
+        after = batch[-1].pk
+        for closing_survey in batch:
+            try:
+                sent += _survey_follow_up(closing_survey, now)
+            except Exception:  # one broken row must not stop the others
+                logger.exception("Follow-up survey %s failed", closing_survey.pk)

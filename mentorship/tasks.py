@@ -31,3 +31,8 @@ def send_reminder_digests() -> int:
 @shared_task
 def close_pairings() -> int:
     return services.pairings_close_due()
+
+
+@shared_task
+def send_follow_up_surveys() -> int:
+    return services.surveys_send_follow_ups()

@@ -195,6 +195,10 @@ def test_the_hourly_task_closes_and_is_scheduled(pairing, time_machine):
     assert tasks.close_pairings.delay().get() == 0
     schedule = settings.CELERY_BEAT_SCHEDULE
     assert schedule["close-pairings"]["task"] == "mentorship.tasks.close_pairings"
+    assert (
+        schedule["send-follow-up-surveys"]["task"]
+        == "mentorship.tasks.send_follow_up_surveys"
+    )
 
 
 def test_closing_is_batched_and_skips_years_not_over(

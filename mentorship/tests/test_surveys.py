@@ -1,4 +1,5 @@
-"""The closing survey: answered once by the people it was sent to."""
+"""The closing and follow-up surveys: answered once by the people they were
+sent to, the follow-up six months on."""
 
 import re
 from datetime import UTC, date, datetime
@@ -180,3 +181,62 @@ def test_the_database_keeps_the_answers_honest(closed, mentee):
         SurveyResponse.objects.create(
             pairing=closed, person=mentee, role="mentee", kind=Kind.CLOSING
         )
+
+
+# The follow-up, six months on
+
+
+def follow_ups(when, capture):
+    with capture(execute=True):
+        return services.surveys_send_follow_ups(now=when)
+
+
+def test_the_follow_up_goes_once_six_months_after_the_close(
+    client, closed, mentee, mentor, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    assert follow_ups(at(2028, 7, 2, 11, 59), capture) == 0
+    assert mail.outbox == []
+    assert follow_ups(at(2028, 7, 2, 12), capture) == 2
+    assert sorted((m.to[0], m.subject) for m in mail.outbox) == [
+        (mentee.email, "Six months on: three questions about your mentoring year"),
+        (mentor.email, "Six months on: three questions about your mentoring year"),
+    ]
+    assert all(survey_url(closed, "follow_up") in m.body for m in mail.outbox)
+    mail.outbox.clear()
+    assert follow_ups(at(2028, 7, 2, 13), capture) == 0
+    assert follow_ups(at(2029, 1, 1), capture) == 0
+    assert mail.outbox == []
+
+    client.force_login(mentor)
+    page = client.get(survey_url(closed, "follow_up")).content.decode()
+    assert "for your mentee&#x27;s career or your own?" in page
+    client.force_login(mentee)
+    page = client.get(survey_url(closed, "follow_up")).content.decode()
+    assert "Are you still in contact with each other?" in page
+    response = client.post(
+        survey_url(closed, "follow_up"),
+        {"still_in_contact": "yes", "progress": "I lead a trial now.", "rating": "4"},
+    )
+    assert response.status_code == 302
+    answer = SurveyResponse.objects.get(person=mentee, kind=Kind.FOLLOW_UP)
+    assert (answer.still_in_contact, answer.progress, answer.rating) == (
+        True,
+        "I lead a trial now.",
+        4,
+    )
+    assert answer.objectives_achieved == "" and answer.would_recommend is None
+
+
+def test_no_follow_up_without_a_closing_survey(
+    mentee, mentor, django_capture_on_commit_callbacks
+):
+    # Ended with no contact ever: no closing survey, so no follow-up either.
+    Pairing.objects.create(
+        cycle=Cycle.objects.create(name="2027"),
+        mentee=mentee,
+        mentor=mentor,
+        status=Status.ENDED,
+        ended_at=at(2028, 1, 1),
+    )
+    assert follow_ups(at(2028, 8, 1), django_capture_on_commit_callbacks) == 0
