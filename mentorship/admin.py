@@ -33,6 +33,7 @@ from .models import (
     OutboundEmail,
     Pairing,
     PairingEvent,
+    SurveyResponse,
 )
 
 
@@ -900,3 +901,45 @@ class PairingAdmin(admin.ModelAdmin):
                 ],
             },
         )
+
+
+class AnsweredFilter(_HasTimeFilter):
+    title = "answered"
+    parameter_name = "answered"
+    field_name = "answered_at"
+
+
+@admin.register(SurveyResponse)
+class SurveyResponseAdmin(admin.ModelAdmin):
+    """Every survey sent, and the answers; read-only. The results per cycle
+    are at /staff/surveys/."""
+
+    list_display = [
+        "person",
+        "role",
+        "kind",
+        "pairing",
+        "invited_at",
+        "answered_at",
+        "rating",
+    ]
+    list_filter = ["kind", "role", AnsweredFilter, "pairing__cycle"]
+    list_select_related = [
+        "person",
+        "pairing__mentee",
+        "pairing__mentor",
+        "pairing__cycle",
+    ]
+    search_fields = ["person__email", "person__full_name"]
+    date_hierarchy = "invited_at"
+    show_full_result_count = False
+    change_list_template = "admin/mentorship/surveyresponse/change_list.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

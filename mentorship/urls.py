@@ -59,6 +59,7 @@ mentor_patterns = [
         views.survey,
         name="survey",
     ),
+    path("staff/surveys/", views.survey_results, name="survey_results"),
     path(
         "pairings/<int:pk>/intro-call.ics",
         views.pairing_intro_call_ics,

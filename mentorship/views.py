@@ -1,6 +1,8 @@
 from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, F, OuterRef, Prefetch
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import Interest, MentorProfile
 
-from . import health, selectors, services
+from . import health, selectors, services, surveys
 from .access import get_pairing_for_user
 from .forms import (
     SURVEY_FORMS,
@@ -25,6 +27,7 @@ from .forms import (
 from .models import (
     Activity,
     CheckIn,
+    Cycle,
     IntroCall,
     Objective,
     Pairing,
@@ -576,3 +579,40 @@ def survey(request, pk, kind):
         },
         status=400 if form is not None and form.errors else 200,
     )
+
+
+@never_cache
+@staff_member_required
+def survey_results(request):
+    """Staff read a cycle's survey results: figures by role, and what people
+    wrote. A fixed number of queries, whatever the number of answers."""
+    if not request.user.has_perm("mentorship.view_surveyresponse"):
+        raise PermissionDenied
+    # Newest year first, whatever the database does with empty dates.
+    cycles = list(
+        Cycle.objects.annotate(
+            surveyed=Exists(
+                SurveyResponse.objects.filter(pairing__cycle=OuterRef("pk"))
+            )
+        ).order_by(
+            F("program_starts_on").desc(nulls_last=True),
+            F("opens_at").desc(nulls_last=True),
+            "-pk",
+        )
+    )
+    chosen = request.GET.get("cycle", "")
+    cycle = next((c for c in cycles if str(c.pk) == chosen), None) or next(
+        (c for c in cycles if c.surveyed), cycles[0] if cycles else None
+    )
+    context = {"cycles": cycles, "cycle": cycle}
+    if cycle is not None:
+        figures = selectors.survey_figures(cycle)
+        context |= {
+            "closing_rows": surveys.closing_rows(figures[SurveyResponse.Kind.CLOSING]),
+            "follow_up_rows": surveys.follow_up_rows(
+                figures[SurveyResponse.Kind.FOLLOW_UP]
+            ),
+            "column_names": [name for name, _ in surveys.columns({})],
+            "comments": selectors.survey_comments(cycle),
+        }
+    return render(request, "mentorship/survey_results.html", context)

@@ -1,14 +1,16 @@
 """The closing and follow-up surveys: answered once by the people they were
-sent to, the follow-up six months on."""
+sent to, the follow-up six months on, and the results per cycle for staff."""
 
 import re
 from datetime import UTC, date, datetime
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core import mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from conftest import make_user
 from mentorship import services
 from mentorship.models import Cycle, Pairing, SurveyResponse
 from mentorship.tests.factories import mentor_profile
@@ -240,3 +242,173 @@ def test_no_follow_up_without_a_closing_survey(
         ended_at=at(2028, 1, 1),
     )
     assert follow_ups(at(2028, 8, 1), django_capture_on_commit_callbacks) == 0
+
+
+# Results for staff
+
+
+def answered(pairing, person, **answers):
+    return SurveyResponse.objects.create(
+        pairing=pairing,
+        person=person,
+        role=pairing.role_of(person),
+        kind=answers.pop("kind", Kind.CLOSING),
+        answered_at=timezone.now() if answers else None,
+        **answers,
+    )
+
+
+def closing_answers(rating, achieved, recommend, again, helped=""):
+    return {
+        "rating": rating,
+        "objectives_achieved": achieved,
+        "would_recommend": recommend,
+        "take_part_again": again,
+        "helped": helped,
+    }
+
+
+def closed_pairing(cycle, number):
+    return Pairing.objects.create(
+        cycle=cycle,
+        mentee=make_user(f"mentee{cycle.pk}-{number}@example.com"),
+        mentor=make_user(f"mentor{cycle.pk}-{number}@example.com"),
+        status=Status.COMPLETED,
+        ended_at=timezone.now(),
+    )
+
+
+@pytest.fixture
+def results(db):
+    cycle = Cycle.objects.create(name="2027", program_starts_on=date(2027, 1, 1))
+    first, second = closed_pairing(cycle, 1), closed_pairing(cycle, 2)
+    answered(
+        first,
+        first.mentee,
+        **closing_answers(5, "all", True, True, "<script>alert(1)</script>"),
+    )
+    answered(first, first.mentor, **closing_answers(3, "some", False, True))
+    answered(second, second.mentee)  # sent, not answered
+    answered(second, second.mentor, **closing_answers(4, "most", True, False))
+    answered(
+        first,
+        first.mentee,
+        kind=Kind.FOLLOW_UP,
+        rating=4,
+        still_in_contact=True,
+        progress="Promoted to consultant",
+    )
+    answered(first, first.mentor, kind=Kind.FOLLOW_UP)
+    # Another cycle's answers are not counted.
+    earlier = Cycle.objects.create(name="2026", program_starts_on=date(2026, 1, 1))
+    other = closed_pairing(earlier, 1)
+    answered(other, other.mentee, **closing_answers(1, "none", False, False))
+    return cycle
+
+
+def test_staff_see_a_cycles_results_by_role(client, staff, results):
+    client.force_login(staff)
+    response = client.get(f"/staff/surveys/?cycle={results.pk}")
+    assert response.status_code == 200
+    rows = {
+        label: [str(cell) for cell in cells]
+        for label, cells in response.context["closing_rows"]
+    }
+    assert response.context["column_names"] == ["Mentees", "Mentors", "All"]
+    assert rows["Answered, of those sent the survey"] == [
+        "1 of 2 (50%)",
+        "2 of 2 (100%)",
+        "3 of 4 (75%)",
+    ]
+    assert rows["Average overall rating (1 to 5)"] == ["5.0", "3.5", "4.0"]
+    assert rows["All objectives achieved"] == [
+        "1 of 1 (100%)",
+        "0 of 2 (0%)",
+        "1 of 3 (33%)",
+    ]
+    assert rows["Most achieved"][2] == "1 of 3 (33%)"
+    assert rows["None achieved"][2] == "0 of 3 (0%)"
+    assert rows["Would recommend the program"] == [
+        "1 of 1 (100%)",
+        "1 of 2 (50%)",
+        "2 of 3 (67%)",
+    ]
+    assert rows["Would take part again (mentor again, be mentored again)"] == [
+        "1 of 1 (100%)",
+        "1 of 2 (50%)",
+        "2 of 3 (67%)",
+    ]
+    follow_up = {
+        label: [str(cell) for cell in cells]
+        for label, cells in response.context["follow_up_rows"]
+    }
+    assert follow_up["Answered, of those sent the survey"] == [
+        "1 of 1 (100%)",
+        "0 of 1 (0%)",
+        "1 of 2 (50%)",
+    ]
+    assert follow_up["Still in contact"] == ["1 of 1 (100%)", "—", "1 of 1 (100%)"]
+    assert follow_up["Average lasting value (1 to 5)"] == ["4.0", "—", "4.0"]
+
+    page = response.content.decode()
+    assert '<th scope="row">Would recommend the program</th>' in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>alert" not in page
+    assert "Promoted to consultant" in page
+    assert "style=" not in page
+
+
+def test_without_a_choice_the_latest_cycle_with_surveys_is_shown(
+    client, staff, results
+):
+    # Newer, nothing sent yet.
+    Cycle.objects.create(name="2028", program_starts_on=date(2028, 1, 1))
+    client.force_login(staff)
+    response = client.get("/staff/surveys/?cycle=nonsense")
+    assert response.context["cycle"] == results
+    assert "2028 (no surveys yet)" in response.content.decode()
+
+
+def test_the_results_page_reads_the_same_queries_for_any_number_of_answers(
+    client, staff, results, django_assert_max_num_queries
+):
+    client.force_login(staff)
+    url = f"/staff/surveys/?cycle={results.pk}"
+    with django_assert_max_num_queries(10) as few:
+        client.get(url)
+    for number in range(3, 23):
+        pairing = closed_pairing(results, number)
+        for person in (pairing.mentee, pairing.mentor):
+            answered(
+                pairing, person, **closing_answers(4, "most", True, True, f"#{number}")
+            )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(url)
+    rows = dict(response.context["closing_rows"])
+    assert str(rows["Answered, of those sent the survey"][2]) == "43 of 44 (98%)"
+    assert "#22" in response.content.decode()
+
+
+def test_the_results_are_for_staff_who_may_see_surveys(client, results, mentee):
+    client.force_login(mentee)
+    response = client.get("/staff/surveys/")
+    assert response.status_code == 302 and "/login/" in response["Location"]
+    clerk = make_user("clerk@example.com", is_staff=True)
+    client.force_login(clerk)
+    assert client.get("/staff/surveys/").status_code == 403
+    clerk.user_permissions.add(Permission.objects.get(codename="view_surveyresponse"))
+    client.force_login(clerk)
+    assert client.get("/staff/surveys/").status_code == 200
+
+
+def test_the_admin_lists_surveys_read_only(client, staff, results):
+    client.force_login(staff)
+    url = "/admin/mentorship/surveyresponse/"
+    response = client.get(
+        url, {"kind": "closing", "pairing__cycle__id__exact": results.pk}
+    )
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 4
+    assert 'href="/staff/surveys/"' in response.content.decode()
+    assert client.get(url, {"role": "mentor", "answered": "yes"}).status_code == 200
+    assert client.get(url + "add/").status_code == 403
