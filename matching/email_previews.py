@@ -150,6 +150,9 @@ def sample_context() -> dict:
         "pairings_url": f"{url}/pairings/",
         "pairing_url": f"{url}/pairings/0/",
         "plan_url": f"{url}/pairings/0/plan/",
+        "survey_url": f"{url}/pairings/0/survey/closing/",
+        "months_added": 3,
+        "early": False,
         "unsubscribe_url": f"{url}/notify/unsubscribe/sample/",
     }
 

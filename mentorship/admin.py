@@ -17,8 +17,14 @@ from accounts.timezones import zone_or_utc
 from matching import email_previews
 from matching.scoring import Weights
 
-from . import services
-from .forms import CycleAdminForm, IntroCallForm, IntroCallOutcomeForm
+from . import closing, services
+from .forms import (
+    CycleAdminForm,
+    IntroCallForm,
+    IntroCallOutcomeForm,
+    PairingEndForm,
+    PairingExtendForm,
+)
 from .models import (
     CheckIn,
     Cycle,
@@ -27,6 +33,8 @@ from .models import (
     OutboundEmail,
     Pairing,
     PairingEvent,
+    StaffContact,
+    SurveyResponse,
 )
 
 
@@ -596,6 +604,23 @@ class PairingEventInline(admin.TabularInline):
         return False
 
 
+class StaffContactInline(admin.TabularInline):
+    """Nudges sent and staff check-ins noted, from the progress dashboard."""
+
+    model = StaffContact
+    extra = 0
+    can_delete = False
+    fields = ["at", "kind", "by", "note"]
+    readonly_fields = fields
+    verbose_name = "staff follow-up"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("by", "pairing")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 class CheckInInline(admin.TabularInline):
     model = CheckIn
     extra = 0
@@ -684,7 +709,7 @@ class PairingAdmin(admin.ModelAdmin):
     ]
     show_full_result_count = False
     date_hierarchy = "proposed_at"
-    inlines = [CheckInInline, PairingEventInline]
+    inlines = [CheckInInline, StaffContactInline, PairingEventInline]
     change_form_template = "admin/mentorship/pairing/change_form.html"
 
     def has_add_permission(self, request):
@@ -707,14 +732,108 @@ class PairingAdmin(admin.ModelAdmin):
         return _local(call.starts_at)
 
     def get_urls(self):
+        wrap = self.admin_site.admin_view
         return [
             path(
                 "<int:pk>/intro-call/",
-                self.admin_site.admin_view(self.intro_call_view),
+                wrap(self.intro_call_view),
                 name="mentorship_pairing_intro_call",
             ),
+            path(
+                "<int:pk>/extend/",
+                wrap(self.extend_view),
+                name="mentorship_pairing_extend",
+            ),
+            path("<int:pk>/end/", wrap(self.end_view), name="mentorship_pairing_end"),
             *super().get_urls(),
         ]
+
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        context["under_way"] = obj is not None and obj.status in Pairing.UNDER_WAY
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    def _closing_page(self, request, pk):
+        """The pairing for a page that changes its year. Seeing the page needs
+        view permission; sending it (which emails both people) needs the
+        permission to change pairings, although the record itself stays
+        read-only in the admin."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if request.method == "POST" and not request.user.has_perm(
+            "mentorship.change_pairing"
+        ):
+            raise PermissionDenied
+        return get_object_or_404(
+            Pairing.objects.select_related("mentee", "mentor", "cycle"), pk=pk
+        )
+
+    def _render_closing_page(self, request, pairing, template, title, **context):
+        return TemplateResponse(
+            request,
+            f"admin/mentorship/pairing/{template}",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": f"{title}: {pairing.mentee} and {pairing.mentor}",
+                "pairing": pairing,
+                "under_way": pairing.status in Pairing.UNDER_WAY,
+                **context,
+            },
+        )
+
+    def extend_view(self, request, pk):
+        pairing = self._closing_page(request, pk)
+        form = PairingExtendForm(request.POST if request.method == "POST" else None)
+        if form.is_valid():
+            try:
+                pairing = services.pairing_extend(
+                    pairing_id=pairing.pk, actor=request.user, **form.cleaned_data
+                )
+            except services.PairingError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"Extended: the year now has {pairing.months} months and runs "
+                    f"until {pairing.ends_on:%d %B %Y}. Both were told by email.",
+                    messages.SUCCESS,
+                )
+                return redirect("admin:mentorship_pairing_change", pairing.pk)
+        return self._render_closing_page(
+            request, pairing, "extend.html", "Extend the year", form=form
+        )
+
+    def end_view(self, request, pk):
+        pairing = self._closing_page(request, pk)
+        objectives = list(pairing.objectives.all())
+        met = closing.objectives_met(o.status for o in objectives)
+        form = PairingEndForm(request.POST if request.method == "POST" else None)
+        if form.is_valid():
+            try:
+                pairing = services.pairing_end_early(
+                    pairing_id=pairing.pk,
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                    count_as_completed=form.cleaned_data["count_as_completed"],
+                )
+            except services.PairingError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"{pairing.get_status_display()}. Both were told by email.",
+                    messages.SUCCESS,
+                )
+                return redirect("admin:mentorship_pairing_change", pairing.pk)
+        return self._render_closing_page(
+            request,
+            pairing,
+            "end.html",
+            "End early",
+            form=form,
+            objectives=objectives,
+            objectives_met=met,
+        )
 
     def intro_call_view(self, request, pk):
         if not self.has_view_permission(request):
@@ -800,3 +919,45 @@ class PairingAdmin(admin.ModelAdmin):
                 ],
             },
         )
+
+
+class AnsweredFilter(_HasTimeFilter):
+    title = "answered"
+    parameter_name = "answered"
+    field_name = "answered_at"
+
+
+@admin.register(SurveyResponse)
+class SurveyResponseAdmin(admin.ModelAdmin):
+    """Every survey sent, and the answers; read-only. The results per cycle
+    are at /staff/surveys/."""
+
+    list_display = [
+        "person",
+        "role",
+        "kind",
+        "pairing",
+        "invited_at",
+        "answered_at",
+        "rating",
+    ]
+    list_filter = ["kind", "role", AnsweredFilter, "pairing__cycle"]
+    list_select_related = [
+        "person",
+        "pairing__mentee",
+        "pairing__mentor",
+        "pairing__cycle",
+    ]
+    search_fields = ["person__email", "person__full_name"]
+    date_hierarchy = "invited_at"
+    show_full_result_count = False
+    change_list_template = "admin/mentorship/surveyresponse/change_list.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -11,8 +11,8 @@ from accounts.forms import (
 from accounts.languages import LANGUAGES
 from accounts.models import Interest, MeetingWay, MembershipType, MentorProfile, User
 
-from . import services
-from .models import Activity, CheckIn, Cycle, Objective
+from . import closing, services
+from .models import Activity, CheckIn, Cycle, Objective, SurveyResponse
 
 
 class NotificationRequestForm(forms.Form):
@@ -451,3 +451,144 @@ class ActivityForm(forms.ModelForm):
         if done_on and done_on > timezone.localdate():
             raise ValidationError("It cannot be done on a day still to come.")
         return done_on
+
+
+class PairingExtendForm(forms.Form):
+    """Staff give a pairing under way more months."""
+
+    months = forms.TypedChoiceField(
+        label="Extend by",
+        choices=[
+            (n, f"{n} month{'s' if n > 1 else ''}") for n in closing.EXTEND_MONTHS
+        ],
+        coerce=int,
+        error_messages={
+            "required": "Choose how many months to add.",
+            "invalid_choice": "Choose from one to twelve months.",
+        },
+    )
+    reason = forms.CharField(
+        label="Reason (for staff; the pair are told the new end, not why)",
+        max_length=200,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        error_messages={"required": "Give the reason for the extension."},
+    )
+
+    def clean_reason(self):
+        return " ".join(self.cleaned_data["reason"].split())
+
+
+class PairingEndForm(forms.Form):
+    """Staff end a pairing under way early. The page offers "count it as
+    completed" only when the plan's objectives are met; sent from a page
+    that is out of date, the service refuses it, rather than quietly ending
+    the pairing some other way."""
+
+    reason = forms.CharField(
+        label="Reason (for staff; the pair are told that it ended, not why)",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        error_messages={"required": "Give the reason for ending the pairing."},
+    )
+    count_as_completed = forms.BooleanField(
+        label="Count it as completed",
+        required=False,
+        help_text="The Mentoring Plan's objectives are met: every objective not "
+        "dropped is done.",
+    )
+
+    def clean_reason(self):
+        return self.cleaned_data["reason"].strip()
+
+
+def _yes_no(label: str, required_message: str) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label,
+        choices=[("yes", "Yes"), ("no", "No")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": required_message},
+    )
+
+
+def _rating(label: str, low: str, high: str) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label,
+        choices=[
+            (n, f"{n} ({low})" if n == 1 else f"{n} ({high})" if n == 5 else str(n))
+            for n in range(1, 6)
+        ],
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose a rating from 1 to 5.",
+            "invalid_choice": "Choose a rating from 1 to 5.",
+        },
+    )
+
+
+SURVEY_TEXT_MAX = 4000
+
+
+def _free_text(label: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=SURVEY_TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=f"Optional, up to {SURVEY_TEXT_MAX:,} characters.",
+    )
+
+
+class ClosingSurveyForm(forms.Form):
+    rating = _rating(
+        "Overall, how do you rate your mentoring year?", "poor", "excellent"
+    )
+    objectives_achieved = forms.ChoiceField(
+        label="How many of the Mentoring Plan's objectives were achieved?",
+        choices=SurveyResponse.Achieved.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose how many objectives were achieved."},
+    )
+    would_recommend = _yes_no(
+        "Would you recommend the program to a colleague?",
+        "Say whether you would recommend the program.",
+    )
+    helped = _free_text("What helped most?")
+    to_change = _free_text("What should we change?")
+    take_part_again = _yes_no("", "Say whether you would take part again.")
+
+    def __init__(self, *args, role: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["take_part_again"].label = (
+            "Would you mentor again in a future cycle?"
+            if role == "mentor"
+            else "Would you like to be mentored again in a future cycle?"
+        )
+
+
+class FollowUpSurveyForm(forms.Form):
+    still_in_contact = _yes_no(
+        "Are you still in contact with each other?",
+        "Say whether you are still in contact.",
+    )
+    progress = _free_text("How has your career moved on since the program ended?")
+    rating = _rating(
+        "How much lasting value has the program had for you?",
+        "very little",
+        "a great deal",
+    )
+
+    def __init__(self, *args, role: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        if role == "mentor":
+            self.fields["progress"].label = (
+                "What has changed since the program ended, for your mentee's "
+                "career or your own?"
+            )
+
+
+SURVEY_FORMS = {
+    SurveyResponse.Kind.CLOSING: ClosingSurveyForm,
+    SurveyResponse.Kind.FOLLOW_UP: FollowUpSurveyForm,
+}

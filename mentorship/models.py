@@ -237,7 +237,9 @@ class Pairing(models.Model):
         INTRODUCED = "introduced", "Introduced"
         ACTIVE = "active", "Active"
         COMPLETED = "completed", "Completed"
-        ENDED = "ended", "Ended early"
+        # Before its year was complete (staff ended it), or with no contact
+        # in its whole year: either way not counted as completed.
+        ENDED = "ended", "Ended, not completed"
         CANCELLED = "cancelled", "Not going ahead"
 
     # A pairing in these states holds a place: the mentee has a mentor and the
@@ -680,3 +682,123 @@ class PulseAnswer(models.Model):
     def __str__(self):
         answer = "talked" if self.talked else "did not talk"
         return f"{self.person} {answer} in month {self.month}"
+
+
+class SurveyResponse(models.Model):
+    """One person's survey about one pairing: the closing survey when the
+    pairing closes, the follow-up six months later.
+
+    The row is written when the survey is sent, so the invitation itself is
+    once ever (one per pairing, person and kind) and staff can count who was
+    asked; it is filled in, once, when the person answers. Each kind asks its
+    own questions: the other kind's answers stay empty, and the database
+    checks that they do.
+    """
+
+    class Kind(models.TextChoices):
+        CLOSING = "closing", "Closing survey"
+        FOLLOW_UP = "follow_up", "Follow-up survey, six months on"
+
+    class Role(models.TextChoices):
+        MENTEE = "mentee", "Mentee"
+        MENTOR = "mentor", "Mentor"
+
+    class Achieved(models.TextChoices):
+        ALL = "all", "All of them"
+        MOST = "most", "Most of them"
+        SOME = "some", "Some of them"
+        NONE = "none", "None of them"
+
+    pairing = models.ForeignKey(
+        Pairing, on_delete=models.CASCADE, related_name="surveys"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    role = models.CharField(max_length=6, choices=Role.choices)
+    invited_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    # Both kinds: the closing survey's overall rating, the follow-up's
+    # rating of the program's lasting value.
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The closing survey.
+    objectives_achieved = models.CharField(
+        max_length=4, choices=Achieved.choices, blank=True
+    )
+    would_recommend = models.BooleanField(null=True, blank=True)
+    helped = models.TextField("what helped", blank=True)
+    to_change = models.TextField("what to change", blank=True)
+    # "Would you mentor again?" to a mentor, "be mentored again?" to a mentee.
+    take_part_again = models.BooleanField(null=True, blank=True)
+    # The follow-up survey.
+    still_in_contact = models.BooleanField(null=True, blank=True)
+    progress = models.TextField("career progress since", blank=True)
+
+    class Meta:
+        ordering = ["-invited_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pairing", "person", "kind"], name="survey_once_per_person"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["closing", "follow_up"])
+                & models.Q(role__in=["mentee", "mentor"]),
+                name="survey_known_kind_and_role",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rating__isnull=True)
+                | models.Q(rating__gte=1, rating__lte=5),
+                name="survey_rating_1_to_5",
+            ),
+            # Not answered yet: no answers at all.
+            models.CheckConstraint(
+                condition=models.Q(answered_at__isnull=False)
+                | models.Q(
+                    rating__isnull=True,
+                    objectives_achieved="",
+                    would_recommend__isnull=True,
+                    helped="",
+                    to_change="",
+                    take_part_again__isnull=True,
+                    still_in_contact__isnull=True,
+                    progress="",
+                ),
+                name="survey_unanswered_is_empty",
+            ),
+            # An answered closing survey has its required answers, and none
+            # of the follow-up's.
+            models.CheckConstraint(
+                condition=~models.Q(kind="closing", answered_at__isnull=False)
+                | models.Q(
+                    rating__isnull=False,
+                    objectives_achieved__in=["all", "most", "some", "none"],
+                    would_recommend__isnull=False,
+                    take_part_again__isnull=False,
+                    still_in_contact__isnull=True,
+                    progress="",
+                ),
+                name="survey_closing_answers",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="follow_up", answered_at__isnull=False)
+                | models.Q(
+                    rating__isnull=False,
+                    still_in_contact__isnull=False,
+                    objectives_achieved="",
+                    would_recommend__isnull=True,
+                    helped="",
+                    to_change="",
+                    take_part_again__isnull=True,
+                ),
+                name="survey_follow_up_answers",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.person} ({self.pairing})"
+
+    @property
+    def is_answered(self) -> bool:
+        return self.answered_at is not None

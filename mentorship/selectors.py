@@ -2,14 +2,14 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.timezones import zone_or_utc
 
 from . import months as program
-from . import reminders
+from . import reminders, surveys
 from .models import (
     Activity,
     CheckIn,
@@ -18,6 +18,7 @@ from .models import (
     Pairing,
     PulseAnswer,
     StaffContact,
+    SurveyResponse,
 )
 
 
@@ -383,3 +384,66 @@ def pairings_for_export(cycle: Cycle, *, chunk: int = 1000):
             return
         yield from with_months(batch, today=today)
         last_pk = batch[-1].pk
+
+
+def survey_figures(cycle: Cycle) -> dict[str, dict[str, surveys.Figures]]:
+    """The cycle's surveys counted by kind and role: who was sent one, who
+    answered, and how. One query, whatever the number of answers."""
+    answered = Q(answered_at__isnull=False)
+    rows = (
+        SurveyResponse.objects.filter(pairing__cycle=cycle)
+        .values("kind", "role")
+        .annotate(
+            invited=Count("pk"),
+            answered=Count("pk", filter=answered),
+            rating_sum=Sum("rating", filter=answered, default=0),
+            recommend=Count("pk", filter=Q(would_recommend=True)),
+            again=Count("pk", filter=Q(take_part_again=True)),
+            in_contact=Count("pk", filter=Q(still_in_contact=True)),
+            **{
+                f"achieved_{key}": Count("pk", filter=Q(objectives_achieved=key))
+                for key in SurveyResponse.Achieved.values
+            },
+        )
+        .order_by()
+    )
+    figures: dict[str, dict[str, surveys.Figures]] = {
+        kind: {} for kind in SurveyResponse.Kind.values
+    }
+    for row in rows:
+        achieved = {
+            key: row[f"achieved_{key}"] for key in SurveyResponse.Achieved.values
+        }
+        figures[row["kind"]][row["role"]] = surveys.Figures(
+            invited=row["invited"],
+            answered=row["answered"],
+            rating_sum=row["rating_sum"],
+            recommend=row["recommend"],
+            again=row["again"],
+            in_contact=row["in_contact"],
+            achieved=achieved,
+        )
+    return figures
+
+
+@dataclass(frozen=True)
+class SurveyComment:
+    role: str
+    text: str
+
+
+def survey_comments(cycle: Cycle) -> dict[str, list[SurveyComment]]:
+    """What people wrote in the cycle's surveys, question by question, oldest
+    answer first; who wrote it is left out. One query."""
+    comments = {"helped": [], "to_change": [], "progress": []}
+    rows = (
+        SurveyResponse.objects.filter(pairing__cycle=cycle, answered_at__isnull=False)
+        .exclude(helped="", to_change="", progress="")
+        .order_by("answered_at", "pk")
+        .values_list("role", *comments)
+    )
+    for role, *texts in rows:
+        for name, text in zip(comments, texts, strict=True):
+            if text:
+                comments[name].append(SurveyComment(role, text))
+    return comments

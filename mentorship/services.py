@@ -13,7 +13,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
-from django.db.models import F, Prefetch
+from django.db.models import Exists, F, OuterRef, Prefetch
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +22,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from accounts.models import MentorProfile, User
 from accounts.timezones import zone_or_utc
 
-from . import calendar, reminders, selectors
+from . import calendar, closing, reminders, selectors
 from . import months as program
 from .models import (
     Activity,
@@ -37,6 +37,7 @@ from .models import (
     PulseAnswer,
     Reminder,
     StaffContact,
+    SurveyResponse,
 )
 
 logger = logging.getLogger(__name__)
@@ -1388,3 +1389,355 @@ def reminder_digests_send(*, now=None) -> int:
             Reminder.objects.filter(pk__in=ids).update(digested_at=now)
             sent += 1
     return sent
+
+
+# Closing the year
+
+
+def survey_url(pairing_id: int, kind: str) -> str:
+    return absolute_url(reverse("mentorship:survey", args=[pairing_id, kind]))
+
+
+def _had_contact(pairing: Pairing) -> bool:
+    """The pair were in touch at least once: the pairing became active (the
+    introductory call was held, or a contact logged), or one of them said
+    "yes, we talked" to a monthly pulse, which counts a month as met too."""
+    return (
+        pairing.status == Pairing.Status.ACTIVE
+        or pairing.pulse_answers.filter(talked=True).exists()
+    )
+
+
+def _pairing_close(
+    pairing: Pairing,
+    *,
+    status: str,
+    reason: str,
+    description: str,
+    actor,
+    surveyed: bool,
+    early: bool,
+    now,
+) -> None:
+    """Close a pairing: status, when and why, the event, and one email to each
+    of the two, with the closing survey when it applies. The caller holds the
+    pairing's row lock and has checked that it is under way."""
+    if IntroCall.objects.filter(
+        pairing=pairing, status=IntroCall.Status.SCHEDULED
+    ).exists():
+        # Out of everyone's calendar, with the usual cancellation.
+        intro_call_cancel(pairing_id=pairing.pk, actor=actor)
+    pairing.ended_at = now
+    pairing.end_reason = reason
+    pairing.save(update_fields=["ended_at", "end_reason"])
+    pairing_set_status(pairing, status, actor=actor, description=description)
+    for person in (pairing.mentee, pairing.mentor):
+        role = pairing.role_of(person)
+        if surveyed:
+            SurveyResponse.objects.get_or_create(
+                pairing=pairing,
+                person=person,
+                kind=SurveyResponse.Kind.CLOSING,
+                defaults={"role": role, "invited_at": now},
+            )
+        email_render_and_queue(
+            key=f"pairing:{pairing.pk}:closed:{person.pk}",
+            event=f"pairing.{status}",
+            to=person.email,
+            template=f"pairing_{status}",
+            time_zone=person.time_zone,
+            context={
+                "pairing": pairing,
+                "person": person,
+                "other": pairing.other_person(person),
+                "role": role,
+                "early": early,
+                "survey_url": survey_url(pairing.pk, SurveyResponse.Kind.CLOSING)
+                if surveyed
+                else "",
+                "pairing_url": pairing_url(pairing.pk),
+            },
+        )
+
+
+@transaction.atomic
+def pairing_close_year(*, pairing_id: int, now=None) -> bool:
+    """Close one pairing whose year is over for both people: completed when
+    the pair were ever in contact, otherwise ended, not counted as completed.
+    False when there is nothing to do: it is closed already, or its year was
+    extended meanwhile."""
+    now = now or timezone.now()
+    pairing = _lock_pairing(pairing_id)
+    if (
+        pairing.status not in Pairing.UNDER_WAY
+        or pairing.ends_on is None
+        or not closing.year_over(
+            pairing.ends_on, (pairing.mentee.time_zone, pairing.mentor.time_zone), now
+        )
+    ):
+        return False
+    outcome = closing.year_end_outcome(had_contact=_had_contact(pairing))
+    _pairing_close(
+        pairing,
+        status=outcome.status,
+        reason=outcome.reason,
+        description=outcome.description,
+        actor=None,
+        surveyed=outcome.surveyed,
+        early=False,
+        now=now,
+    )
+    return True
+
+
+def pairings_close_due(*, now=None, batch_size: int = 200) -> int:
+    """The hourly close: every pairing under way whose year is over for both
+    of its people. Returns how many closed.
+
+    Safe to run as often as one likes: each pairing closes in its own
+    transaction, under its row lock, on its state as it is then.
+    """
+    now = now or timezone.now()
+    # No one's date is more than a day ahead of UTC's (UTC+14 at most), so
+    # only these can be over for anyone; each person's own date decides.
+    latest = now.astimezone(zoneinfo.ZoneInfo("UTC")).date() + timedelta(days=1)
+    candidates = (
+        Pairing.objects.filter(
+            status__in=Pairing.UNDER_WAY, ends_on__isnull=False, ends_on__lte=latest
+        )
+        .select_related("mentee", "mentor")
+        .order_by("pk")
+    )
+    closed = 0
+    after = 0
+    while True:
+        batch = list(candidates.filter(pk__gt=after)[:batch_size])
+        if not batch:
+            return closed
+        after = batch[-1].pk
+        for pairing in batch:
+            zones = (pairing.mentee.time_zone, pairing.mentor.time_zone)
+            if not closing.year_over(pairing.ends_on, zones, now):
+                continue
+            try:
+                closed += pairing_close_year(pairing_id=pairing.pk, now=now)
+            except Exception:  # one broken pairing must not keep the rest open
+                logger.exception("Closing pairing %s failed", pairing.pk)
+
+
+def _under_way_or_refuse(pairing: Pairing, doing: str) -> None:
+    if pairing.status not in Pairing.UNDER_WAY:
+        raise PairingError(
+            f"Only a pairing under way can be {doing}; this one is "
+            f"{pairing.get_status_display().lower()}."
+        )
+
+
+@transaction.atomic
+def pairing_extend(
+    *, pairing_id: int, months: int, reason: str, actor: User
+) -> Pairing:
+    """Staff give a pairing under way more months; both people are told.
+
+    Its months strip, its reminders and its close all follow the new length.
+    """
+    pairing = _lock_pairing(pairing_id)
+    _under_way_or_refuse(pairing, "extended")
+    if months not in closing.EXTEND_MONTHS:
+        raise PairingError("Extend a pairing by one to twelve months at a time.")
+    reason = " ".join(reason.split())
+    if not reason:
+        raise PairingError("Give the reason for the extension.")
+    if pairing.starts_on is None:
+        raise PairingError("This pairing's year has no start date to count from.")
+    pairing.months += months
+    pairing.ends_on = program.add_months(pairing.starts_on, pairing.months)
+    pairing.save(update_fields=["months", "ends_on"])
+    pairing_record(
+        pairing,
+        actor=actor,
+        description=(
+            f"Year extended by {months} month{'s' if months > 1 else ''} to "
+            f"{pairing.months}, until {pairing.ends_on:%d %b %Y}: {reason}"
+        )[:300],
+    )
+    for person in (pairing.mentee, pairing.mentor):
+        email_render_and_queue(
+            # The length only grows, so each extension has its own key.
+            key=f"pairing:{pairing.pk}:extended:{pairing.months}:{person.pk}",
+            event="pairing.extended",
+            to=person.email,
+            template="pairing_extended",
+            time_zone=person.time_zone,
+            context={
+                "pairing": pairing,
+                "person": person,
+                "other": pairing.other_person(person),
+                "months_added": months,
+                "pairing_url": pairing_url(pairing.pk),
+            },
+        )
+    return pairing
+
+
+def pairing_objectives_met(pairing: Pairing) -> bool:
+    return closing.objectives_met(pairing.objectives.values_list("status", flat=True))
+
+
+OBJECTIVES_NOT_MET = (
+    "It counts as completed only when the plan's objectives are met: at least "
+    "one is done, and every one not dropped is done."
+)
+
+
+@transaction.atomic
+def pairing_end_early(
+    *,
+    pairing_id: int,
+    reason: str,
+    actor: User,
+    count_as_completed: bool = False,
+    now=None,
+) -> Pairing:
+    """Staff end a pairing under way before its year is over, with a reason
+    (for staff: the two are told that it ended, not why).
+
+    It counts as completed only if the Mentoring Plan's objectives are met.
+    Both people get the closing survey, as at the end of a year, unless they
+    were never in contact.
+    """
+    pairing = _lock_pairing(pairing_id)
+    _under_way_or_refuse(pairing, "ended")
+    reason = reason.strip()
+    if not reason:
+        raise PairingError("Give the reason for ending the pairing.")
+    # Objectives change only under this same lock, so the check holds.
+    if count_as_completed and not pairing_objectives_met(pairing):
+        raise PairingError(OBJECTIVES_NOT_MET)
+    if count_as_completed:
+        status = Pairing.Status.COMPLETED
+        description = f"Ended early by staff, counted as completed: {reason}"
+    else:
+        status = Pairing.Status.ENDED
+        description = f"Ended early by staff: {reason}"
+    _pairing_close(
+        pairing,
+        status=status,
+        reason=reason,
+        description=description[:300],
+        actor=actor,
+        surveyed=count_as_completed or _had_contact(pairing),
+        early=True,
+        now=now or timezone.now(),
+    )
+    return pairing
+
+
+# The answers each kind of survey takes; the other kind's stay empty.
+SURVEY_ANSWERS = {
+    SurveyResponse.Kind.CLOSING: {
+        "rating",
+        "objectives_achieved",
+        "would_recommend",
+        "helped",
+        "to_change",
+        "take_part_again",
+    },
+    SurveyResponse.Kind.FOLLOW_UP: {"still_in_contact", "progress", "rating"},
+}
+
+
+@transaction.atomic
+def survey_answer(
+    *, pairing_id: int, person: User, kind: str, answers: dict, now=None
+) -> SurveyResponse:
+    """Record one person's answers to a survey they were sent; once only."""
+    if set(answers) != SURVEY_ANSWERS.get(kind):
+        raise ValueError(f"A {kind} survey takes {sorted(SURVEY_ANSWERS[kind])}.")
+    response = (
+        SurveyResponse.objects.select_for_update(of=("self",))
+        .select_related("pairing")
+        .filter(pairing_id=pairing_id, person=person, kind=kind)
+        .first()
+    )
+    if response is None:
+        raise PairingError("This survey was not sent to you.")
+    if response.is_answered:
+        raise PairingError(
+            "You have answered this survey already, thank you. Your first "
+            "answers are kept."
+        )
+    for name, value in answers.items():
+        setattr(response, name, value.strip() if isinstance(value, str) else value)
+    response.answered_at = now or timezone.now()
+    response.save()
+    pairing_record(
+        response.pairing,
+        actor=person,
+        description=f"The {response.role} answered the "
+        f"{response.get_kind_display().lower()}",
+    )
+    return response
+
+
+def _survey_follow_up(closing_survey: SurveyResponse, now) -> bool:
+    """Send one person the follow-up survey: once ever, the row's unique
+    constraint sees to it."""
+    pairing, person = closing_survey.pairing, closing_survey.person
+    with transaction.atomic():
+        _, created = SurveyResponse.objects.get_or_create(
+            pairing=pairing,
+            person=person,
+            kind=SurveyResponse.Kind.FOLLOW_UP,
+            defaults={"role": closing_survey.role, "invited_at": now},
+        )
+        if not created:
+            return False
+        email_render_and_queue(
+            key=f"survey:{pairing.pk}:follow_up:{person.pk}",
+            event="survey.follow_up",
+            to=person.email,
+            template="survey_follow_up",
+            time_zone=person.time_zone,
+            context={
+                "pairing": pairing,
+                "person": person,
+                "other": pairing.other_person(person),
+                "role": closing_survey.role,
+                "survey_url": survey_url(pairing.pk, SurveyResponse.Kind.FOLLOW_UP),
+            },
+        )
+    return True
+
+
+def surveys_send_follow_ups(*, now=None, batch_size: int = 200) -> int:
+    """The daily follow-up: six months after a pairing closed, everyone who
+    was sent its closing survey (answered or not) gets the follow-up survey,
+    once ever. Returns how many were sent."""
+    now = now or timezone.now()
+    follow_up = SurveyResponse.objects.filter(
+        kind=SurveyResponse.Kind.FOLLOW_UP,
+        pairing_id=OuterRef("pairing_id"),
+        person_id=OuterRef("person_id"),
+    )
+    due = (
+        SurveyResponse.objects.filter(
+            kind=SurveyResponse.Kind.CLOSING,
+            pairing__ended_at__lte=closing.follow_up_cutoff(now),
+        )
+        .exclude(Exists(follow_up))
+        .select_related("pairing__mentee", "pairing__mentor", "person")
+        .order_by("pk")
+    )
+    sent = 0
+    after = 0
+    while True:
+        batch = list(due.filter(pk__gt=after)[:batch_size])
+        if not batch:
+            return sent
+        after = batch[-1].pk
+        for closing_survey in batch:
+            try:
+                sent += _survey_follow_up(closing_survey, now)
+            except Exception:  # one broken row must not stop the others
+                logger.exception("Follow-up survey %s failed", closing_survey.pk)

@@ -230,6 +230,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mentorship.tasks.send_reminder_digests",
         "schedule": crontab(minute=35),
     },
+    # Hourly, not daily: a pairing's year ends at midnight in each of its two
+    # people's own time zones, so it closes within the hour after the later
+    # of the two midnights, wherever they live.
+    "close-pairings": {
+        "task": "mentorship.tasks.close_pairings",
+        "schedule": crontab(minute=45),
+    },
+    # Daily: the follow-up survey six months after a pairing closed. A few
+    # hours either way make no difference after six months; once ever each.
+    "send-follow-up-surveys": {
+        "task": "mentorship.tasks.send_follow_up_surveys",
+        "schedule": crontab(hour=6, minute=50),
+    },
 }
 
 # Email. Django's mail API writes each message to the outbox table first; the

@@ -26,3 +26,13 @@ def send_reminders() -> int:
 @shared_task
 def send_reminder_digests() -> int:
     return services.reminder_digests_send()
+
+
+@shared_task
+def close_pairings() -> int:
+    return services.pairings_close_due()
+
+
+@shared_task
+def send_follow_up_surveys() -> int:
+    return services.surveys_send_follow_ups()

@@ -55,6 +55,12 @@ mentor_patterns = [
         name="plan_pdf",
     ),
     path(
+        "pairings/<int:pk>/survey/<str:kind>/",
+        views.survey,
+        name="survey",
+    ),
+    path("staff/surveys/", views.survey_results, name="survey_results"),
+    path(
         "pairings/<int:pk>/intro-call.ics",
         views.pairing_intro_call_ics,
         name="pairing_intro_call_ics",

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch
+from django.db.models import Exists, F, OuterRef, Prefetch
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,9 +11,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import Interest, MentorProfile
 
-from . import health, selectors, services
-from .access import get_pairing_for_user
+from . import health, selectors, services, surveys
+from .access import get_pairing_for_user, staff_required
 from .forms import (
+    SURVEY_FORMS,
     ActivityForm,
     AvailabilityForm,
     CheckInForm,
@@ -21,7 +22,15 @@ from .forms import (
     NotificationRequestForm,
     ObjectiveForm,
 )
-from .models import Activity, CheckIn, IntroCall, Objective, Pairing
+from .models import (
+    Activity,
+    CheckIn,
+    Cycle,
+    IntroCall,
+    Objective,
+    Pairing,
+    SurveyResponse,
+)
 from .plan_pdf import plan_pdf
 
 USABLE = {"ok", "in-process"}
@@ -184,9 +193,15 @@ def mentor_availability(request):
 @login_required
 def pairing_list(request):
     pairings = list(selectors.pairings_for_user(request.user))
+    waiting = {}
+    for survey in SurveyResponse.objects.filter(
+        person=request.user, answered_at__isnull=True
+    ).order_by("invited_at"):
+        waiting.setdefault(survey.pairing_id, []).append(survey)
     for pairing in pairings:
         pairing.role = pairing.role_of(request.user)
         pairing.other = pairing.other_person(request.user)
+        pairing.surveys_waiting = waiting.get(pairing.pk, [])
     return render(
         request,
         "mentorship/pairing_list.html",
@@ -243,6 +258,9 @@ def _render_pairing(request, pairing, *, checkin_form=None, status=200):
             "checkin_form": (checkin_form or CheckInForm(pairing=pairing))
             if under_way
             else None,
+            "surveys": SurveyResponse.objects.filter(
+                pairing=pairing, person=request.user
+            ).order_by("invited_at"),
         },
         status=status,
     )
@@ -518,3 +536,85 @@ def pulse(request, token):
             )
         return render(request, "mentorship/pulse.html", {"done": True, **data})
     return render(request, "mentorship/pulse.html", data)
+
+
+# Surveys
+
+
+@never_cache
+@login_required
+def survey(request, pk, kind):
+    """One person's closing or follow-up survey: answered once, from the
+    email's link or the pairing page. Only someone it was sent to sees it."""
+    pairing = get_pairing_for_user(request.user, pk)
+    response = get_object_or_404(
+        SurveyResponse, pairing=pairing, person=request.user, kind=kind
+    )
+    form = None
+    if not response.is_answered:
+        data = request.POST if request.method == "POST" else None
+        form = SURVEY_FORMS[kind](data, role=response.role)
+    if request.method == "POST":
+        if form is None:
+            messages.info(request, "You have answered this survey already; thank you.")
+            return redirect("mentorship:survey", pairing.pk, kind)
+        if form.is_valid():
+            try:
+                services.survey_answer(
+                    pairing_id=pairing.pk,
+                    person=request.user,
+                    kind=kind,
+                    answers=form.cleaned_data,
+                )
+            except services.PairingError as error:
+                # Answered meanwhile, from another tab.
+                messages.info(request, str(error))
+                return redirect("mentorship:survey", pairing.pk, kind)
+            messages.success(request, "Thank you: your answers are recorded.")
+            return redirect("mentorship:pairing_detail", pairing.pk)
+    return render(
+        request,
+        "mentorship/survey.html",
+        {
+            "pairing": pairing,
+            "other": pairing.other_person(request.user),
+            "response": response,
+            "form": form,
+        },
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+@never_cache
+@staff_required("mentorship.view_surveyresponse")
+def survey_results(request):
+    """Staff read a cycle's survey results: figures by role, and what people
+    wrote. A fixed number of queries, whatever the number of answers."""
+    # Newest year first, whatever the database does with empty dates.
+    cycles = list(
+        Cycle.objects.annotate(
+            surveyed=Exists(
+                SurveyResponse.objects.filter(pairing__cycle=OuterRef("pk"))
+            )
+        ).order_by(
+            F("program_starts_on").desc(nulls_last=True),
+            F("opens_at").desc(nulls_last=True),
+            "-pk",
+        )
+    )
+    chosen = request.GET.get("cycle", "")
+    cycle = next((c for c in cycles if str(c.pk) == chosen), None) or next(
+        (c for c in cycles if c.surveyed), cycles[0] if cycles else None
+    )
+    context = {"cycles": cycles, "cycle": cycle}
+    if cycle is not None:
+        figures = selectors.survey_figures(cycle)
+        context |= {
+            "closing_rows": surveys.closing_rows(figures[SurveyResponse.Kind.CLOSING]),
+            "follow_up_rows": surveys.follow_up_rows(
+                figures[SurveyResponse.Kind.FOLLOW_UP]
+            ),
+            "column_names": [name for name, _ in surveys.columns({})],
+            "comments": selectors.survey_comments(cycle),
+        }
+    return render(request, "mentorship/survey_results.html", context)

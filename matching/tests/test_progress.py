@@ -329,7 +329,7 @@ def test_no_nudge_for_a_pairing_that_has_ended(program, client, staff):
     page = client.post(
         f"{URL}pairings/{program['d'].pk}/nudge/", follow=True
     ).content.decode()
-    assert "Staff follow pairings under way; this one is ended early." in page
+    assert "Staff follow pairings under way; this one is ended, not completed." in page
     assert not StaffContact.objects.exists()
 
 
@@ -406,3 +406,17 @@ def test_the_csv_export_lists_pairings_with_their_months(program, cycle, client,
 def test_the_export_refuses_an_unknown_cycle(client, staff, db):
     client.force_login(staff)
     assert client.get(f"{URL}pairings.csv", {"cycle": "999"}).status_code == 404
+
+
+def test_staff_follow_ups_show_on_the_pairings_admin_page(
+    program, client, staff, django_capture_on_commit_callbacks
+):
+    c = program["c"]
+    client.force_login(staff)
+    client.post(
+        f"{URL}pairings/{c.pk}/check-in/", {"note": "Chen is on leave until May."}
+    )
+    page = client.get(f"/admin/mentorship/pairing/{c.pk}/change/").content.decode()
+    assert "Staff follow-ups" in page
+    assert "Chen is on leave until May." in page
+    assert "Staff checked in with the pair" in page
