@@ -11,7 +11,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 
 from accounts.models import Interest, MeetingWay, MentorProfile
 from accounts.regions import region_of
-from applications.models import Application, ApplicationEvent
+from applications.models import Application, ApplicationEvent, EligibilityOutcome
 from mentorship.models import Cycle, Pairing, PairingEvent
 from mentorship.selectors import YEAR_BEGUN
 
@@ -238,7 +238,9 @@ def cycle_funnel(cycle: Cycle) -> list[Stage]:
         cycle=cycle, submitted_at__isnull=False
     ).aggregate(
         submitted=Count("pk"),
-        eligible=Count("pk", filter=~Q(status=Status.INELIGIBLE)),
+        # The rules' outcome after staff overrides: an application the rules
+        # ruled out stays ruled out when it is withdrawn or reopened.
+        eligible=Count("pk", filter=~Q(eligibility_outcome=EligibilityOutcome.FAIL)),
         approved=Count(
             "pk",
             filter=Q(status__in=[Status.APPROVED, Status.MATCHED])
@@ -286,7 +288,9 @@ NOT_GIVEN = "Not given"
 
 def cycle_regions(cycle: Cycle) -> list[RegionRow]:
     """Mentees who applied, and mentees and mentors paired for the year, by
-    UN M49 region and sub-region. Three queries, grouped by country."""
+    UN M49 region and sub-region: mentees by the country they practise in,
+    as their application says and matching reads it; mentors by their own.
+    Three queries, grouped by country."""
     rows: dict[str, RegionRow] = {}
 
     def row(code) -> RegionRow:
@@ -308,8 +312,9 @@ def cycle_regions(cycle: Cycle) -> list[RegionRow]:
         row(code).applied += n
     paired = Pairing.objects.filter(cycle=cycle, status__in=YEAR_BEGUN)
     for code, n in (
-        paired.values_list("mentee__country")
-        .annotate(n=Count("mentee", distinct=True))
+        Application.objects.filter(cycle=cycle, applicant__in=paired.values("mentee"))
+        .values_list("practice_country")
+        .annotate(n=Count("applicant", distinct=True))
         .order_by()
     ):
         row(code).mentees += n

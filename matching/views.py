@@ -147,9 +147,7 @@ def progress(request):
                 "months": [
                     {
                         "label": f"Month {month.number}",
-                        "rate": round(month.rate * 100, 1)
-                        if month.rate is not None
-                        else None,
+                        "percent": month.percent,
                         "inProgress": month.in_progress,
                     }
                     for month in figures.months
@@ -179,8 +177,8 @@ def progress_export(request):
     return response
 
 
-@require_POST
 @staff_required("mentorship.change_pairing")
+@require_POST
 def progress_nudge(request, pk):
     pairing = get_object_or_404(Pairing, pk=pk)
     try:

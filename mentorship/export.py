@@ -23,6 +23,7 @@ MONTH_CODES = {
     program.MISSED: "missed",
     program.CURRENT: "current",
     program.UPCOMING: "upcoming",
+    program.CLOSED: "after end",
 }
 
 
@@ -73,6 +74,8 @@ def pairing_rows(cycle: Cycle) -> Iterator[list]:
         "attention",
         "starts on",
         "ends on",
+        "closed on",
+        "end reason",
         "last contact",
         "months met",
         "months missed",
@@ -92,6 +95,8 @@ def pairing_rows(cycle: Cycle) -> Iterator[list]:
                 pairing.get_attention_display() if pairing.attention else "",
                 pairing.starts_on or "",
                 pairing.ends_on or "",
+                selectors.closed_on(pairing) or "",
+                pairing.end_reason,
                 pairing.last_contact or "",
                 statuses.count(MONTH_CODES[program.MET]),
                 statuses.count(MONTH_CODES[program.MISSED]),

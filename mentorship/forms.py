@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -386,6 +388,12 @@ class CheckInForm(forms.ModelForm):
         day = self.cleaned_data["occurred_on"]
         if day > timezone.localdate():
             raise ValidationError("The date is in the future; log a contact after it.")
+        ends_on = self.pairing.ends_on
+        if ends_on and day >= ends_on:
+            raise ValidationError(
+                f"Your year ended on {ends_on - timedelta(days=1):%d %B %Y}; "
+                "log only contacts within it."
+            )
         confirmed = self.pairing.confirmed_at
         if confirmed and day < timezone.localdate(confirmed):
             raise ValidationError(

@@ -280,7 +280,7 @@ class Pairing(models.Model):
 
     class Attention(models.TextChoices):
         NONE = "", "On track"
-        NEEDS_ATTENTION = "needs_attention", "Needs attention: a month missed"
+        NEEDS_ATTENTION = "needs_attention", "Needs attention: a month without contact"
         AT_RISK = "at_risk", "At risk: two months missed in a row"
 
     # Set by the monthly reminders; cleared when a contact is logged.

@@ -12,11 +12,14 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 MET, MISSED, CURRENT, UPCOMING = "met", "missed", "current", "upcoming"
+# A month that began after the pairing closed early: not missed, not held.
+CLOSED = "closed"
 LABELS = {
     MET: "Met",
     MISSED: "Missed",
     CURRENT: "This month",
     UPCOMING: "To come",
+    CLOSED: "After the end",
 }
 
 
@@ -62,10 +65,17 @@ def program_months(starts_on: date, count: int) -> tuple[tuple[date, date], ...]
 
 
 def month_statuses(
-    *, starts_on: date, count: int, contacts: list[date], today: date
+    *,
+    starts_on: date,
+    count: int,
+    contacts: list[date],
+    today: date,
+    closed_on: date | None = None,
 ) -> list[Month]:
     """Each month: met if a contact falls in it; otherwise current while today
-    is in it, upcoming before it starts, missed once it is over.
+    is in it, upcoming before it starts, missed once it is over; and, for a
+    pairing that closed on ``closed_on``, closed from the first month that
+    began after that day.
 
     ``today`` is the reader's own date, so the month turns at their midnight.
     """
@@ -73,6 +83,11 @@ def month_statuses(
     for number, (first, last) in enumerate(program_months(starts_on, count), 1):
         if any(first <= day <= last for day in contacts):
             status = MET
+        elif closed_on is not None and first > closed_on:
+            status = CLOSED
+        elif closed_on is not None and closed_on < last and today > closed_on:
+            # The month the pairing closed in, without a contact.
+            status = MISSED
         elif first <= today <= last:
             status = CURRENT
         elif today < first:

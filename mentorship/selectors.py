@@ -130,7 +130,17 @@ def pairing_months(pairing: Pairing, checkins) -> list[program.Month]:
             talked,
         ),
         today=timezone.localdate(),
+        closed_on=closed_on(pairing),
     )
+
+
+def closed_on(pairing: Pairing) -> date | None:
+    """The reader's date on which the pairing closed, once it has."""
+    if pairing.status in (Pairing.Status.COMPLETED, Pairing.Status.ENDED) and (
+        pairing.ended_at
+    ):
+        return timezone.localdate(pairing.ended_at)
+    return None
 
 
 @dataclass(frozen=True)
@@ -192,8 +202,8 @@ class MonthRate:
     in_progress: bool
 
     @property
-    def rate(self) -> float | None:
-        return self.met / self.pairs if self.pairs else None
+    def percent(self) -> int | None:
+        return round(100 * self.met / self.pairs) if self.pairs else None
 
 
 @dataclass(frozen=True)
@@ -205,17 +215,19 @@ class CycleProgress:
     disputed: int
 
     @property
-    def rate_this_month(self) -> float | None:
-        return self.met_this_month / self.under_way if self.under_way else None
+    def percent_this_month(self) -> int | None:
+        if not self.under_way:
+            return None
+        return round(100 * self.met_this_month / self.under_way)
 
 
 def met_months(pairings: QuerySet[Pairing]) -> tuple[QuerySet, QuerySet]:
     """The months these pairings were in touch, as two querysets: months with
     a contact that counts, and months a "yes, we talked" pulse answer vouches
     for that have no such contact (so no month is counted twice)."""
-    counted = CheckIn.objects.filter(pairing__in=pairings, month__gte=1).exclude(
-        confirmation=CheckIn.Confirmation.DISPUTED
-    )
+    counted = CheckIn.objects.filter(
+        pairing__in=pairings, month__gte=1, month__lte=F("pairing__months")
+    ).exclude(confirmation=CheckIn.Confirmation.DISPUTED)
     vouched = PulseAnswer.objects.filter(pairing__in=pairings, talked=True).exclude(
         Exists(counted.filter(pairing=OuterRef("pairing"), month=OuterRef("month")))
     )
@@ -255,14 +267,16 @@ def cycle_progress(cycle: Cycle, *, today: date | None = None) -> CycleProgress:
         .annotate(ended_on=TruncDate("ended_at"), n=Count("pk"))
         .order_by()
     )
-    met = Counter()  # (starts_on, status, month) -> pairs in touch
+    met = Counter()  # (starts_on, months, status, month) -> pairs in touch
     for rows in met_months(begun):
-        for starts_on, status, month, n in (
-            rows.values_list("pairing__starts_on", "pairing__status", "month")
+        for starts_on, months, status, month, n in (
+            rows.values_list(
+                "pairing__starts_on", "pairing__months", "pairing__status", "month"
+            )
             .annotate(n=Count("pairing", distinct=True))
             .order_by()
         ):
-            met[starts_on, status, month] += n
+            met[starts_on, months, status, month] += n
 
     length = max((group["months"] for group in groups), default=cycle.program_months)
     pairs, in_progress = Counter(), set()
@@ -280,9 +294,10 @@ def cycle_progress(cycle: Cycle, *, today: date | None = None) -> CycleProgress:
                 in_progress.add(number)
         if status in Pairing.UNDER_WAY and current <= group["months"]:
             under_way += n
-            met_this_month += met[starts_on, status, current]
+            # Pairs under way have no end date: one group per start and length.
+            met_this_month += met[starts_on, group["months"], status, current]
     month_met = Counter()
-    for (_starts_on, _status, month), n in met.items():
+    for (_starts_on, _months, _status, month), n in met.items():
         month_met[month] += n
     return CycleProgress(
         by_status=by_status,
@@ -319,6 +334,7 @@ def months_of(pairing: Pairing, met: set[int], today: date) -> list[program.Mont
         count=pairing.months,
         contacts=[bounds[n - 1][0] for n in met if 1 <= n <= len(bounds)],
         today=today,
+        closed_on=closed_on(pairing),
     )
 
 

@@ -926,6 +926,11 @@ def checkin_log(
             "Contacts are logged while the pairing is under way; this one is "
             f"{pairing.get_status_display().lower()}."
         )
+    if pairing.ends_on and occurred_on >= pairing.ends_on:
+        raise PairingError(
+            f"The year ended on {pairing.ends_on - timedelta(days=1):%d %B %Y}; "
+            "a contact after it is not part of it."
+        )
     checkin = CheckIn.objects.create(
         pairing=pairing,
         author=author,
@@ -1429,7 +1434,9 @@ def _pairing_close(
         intro_call_cancel(pairing_id=pairing.pk, actor=actor)
     pairing.ended_at = now
     pairing.end_reason = reason
-    pairing.save(update_fields=["ended_at", "end_reason"])
+    # Attention is for pairs under way; a closed pair needs none.
+    pairing.attention = Pairing.Attention.NONE
+    pairing.save(update_fields=["ended_at", "end_reason", "attention"])
     pairing_set_status(pairing, status, actor=actor, description=description)
     for person in (pairing.mentee, pairing.mentor):
         role = pairing.role_of(person)

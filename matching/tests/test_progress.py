@@ -178,6 +178,7 @@ def test_the_funnel_counts_who_reached_each_stage(program, cycle):
         applicant=person("Ian Eligible", "IN"),
         cycle=cycle,
         status=Application.Status.INELIGIBLE,
+        eligibility_outcome="fail",
         practice_country="IN",
         submitted_at=TODAY,
     )
@@ -216,7 +217,7 @@ def test_the_dashboard_shows_the_figures_and_the_pairs_needing_attention(
     assert '<p class="display-6 mb-1" id="rate-this-month">33%</p>' in page
     assert "1 of 3 pairs under way in touch" in page
     # The chart's figures, and the same in a table.
-    assert '"rate": 50.0, "inProgress": true' in page
+    assert '"percent": 50, "inProgress": true' in page
     assert "vendor/chartjs/chart.umd.js" in page
     rows = page.split('id="attention-table"')[1].split("</table>")[0]
     # B, silent since 12 January, before C, last in touch on 20 February.
@@ -420,3 +421,85 @@ def test_staff_follow_ups_show_on_the_pairings_admin_page(
     assert "Staff follow-ups" in page
     assert "Chen is on leave until May." in page
     assert "Staff checked in with the pair" in page
+
+
+def test_an_extended_pair_is_counted_once_this_month(program, cycle):
+    a = program["a"]
+    a.months = 15
+    a.ends_on = add_months(a.starts_on, 15)
+    a.save()
+    figures = mentorship_selectors.cycle_progress(cycle)
+    assert (figures.met_this_month, figures.under_way) == (1, 3)
+    assert len(figures.months) == 15
+    assert figures.months[3].met == 1
+
+
+def test_months_after_an_early_end_are_neither_missed_nor_to_come(
+    program, cycle, client, staff
+):
+    client.force_login(staff)
+    response = client.get(f"{URL}pairings.csv", {"cycle": cycle.pk})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    header = rows[0]
+    d = next(
+        dict(zip(header, row, strict=True))
+        for row in rows[1:]
+        if row[header.index("mentee")] == "Dina Haddad"
+    )
+    # Ended on 20 February: January met, February missed, nothing after.
+    assert [d[f"month {n}"] for n in range(1, 5)] == [
+        "met",
+        "missed",
+        "after end",
+        "after end",
+    ]
+    # 20 February 00:00 UTC is still the 19th for staff in New York.
+    assert (d["months missed"], d["closed on"]) == ("1", "2027-02-19")
+
+
+def test_a_contact_after_the_year_is_not_counted(program, cycle):
+    a = program["a"]
+    contact(a, date(2028, 1, 2))  # month 13 of a twelve-month year
+    figures = mentorship_selectors.cycle_progress(cycle)
+    assert len(figures.months) == 12
+    assert figures.months[0].met == 4
+
+
+def test_an_ineligible_application_stays_ineligible_when_withdrawn(program, cycle):
+    Application.objects.create(
+        applicant=person("Ola Withdrew", "PE"),
+        cycle=cycle,
+        status=Application.Status.WITHDRAWN,
+        eligibility_outcome="fail",
+        practice_country="PE",
+        submitted_at=TODAY,
+    )
+    funnel = {stage.label: stage.count for stage in selectors.cycle_funnel(cycle)}
+    assert (funnel["Submitted"], funnel["Eligible"]) == (7, 6)
+
+
+def test_mentees_are_placed_where_they_practise(program, cycle):
+    # Ada lives in Ghana but practises in Kenya, as her application says.
+    application = Application.objects.get(applicant=program["a"].mentee)
+    application.practice_country = "KE"
+    application.save()
+    rows = {row.sub_region: row for row in selectors.cycle_regions(cycle)}
+    africa = rows["Sub-Saharan Africa"]
+    assert (africa.applied, africa.mentees) == (2, 2)
+
+
+def test_staff_who_may_only_look_see_no_buttons(program, client):
+    clerk = make_user("clerk@example.com", is_staff=True)
+    clerk.user_permissions.add(Permission.objects.get(codename="view_pairing"))
+    client.force_login(clerk)
+    page = client.get(URL).content.decode()
+    assert "Bola Ade" in page
+    assert "Send a nudge" not in page and "Note a staff check-in" not in page
+    assert "Review them in admin" not in page
+    assert 'href="/staff/progress/"' in page
+    # Without the right to view pairings, no link to the dashboard at all.
+    other = make_user("other-clerk@example.com", is_staff=True)
+    client.force_login(other)
+    assert 'href="/staff/progress/"' not in client.get("/").content.decode()
+    # A visitor asking with the wrong method learns nothing either.
+    assert client.get(f"{URL}pairings/{program['b'].pk}/nudge/").status_code == 404

@@ -354,3 +354,17 @@ def test_the_admin_pairing_page_does_not_grow_with_contacts(
     log(12)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(url).status_code == 200
+
+
+def test_a_contact_after_the_year_is_refused_at_its_field(client, pairing, mentee):
+    # The contact is two days ago: the first day after the year.
+    pairing.ends_on = timezone.localdate() - timedelta(days=2)
+    pairing.save()
+    client.force_login(mentee)
+    response = client.post(f"/pairings/{pairing.pk}/checkins/", answers())
+    page = response.content.decode()
+    assert response.status_code == 400
+    last_day = pairing.ends_on - timedelta(days=1)
+    assert f"Your year ended on {last_day:%d %B %Y}" in page
+    assert "Talked through her first protocol." in page
+    assert not CheckIn.objects.exists()

@@ -506,3 +506,34 @@ def test_a_contact_cannot_be_logged_once_closed(staff, pairing, mentee):
             initiated_by="mentee",
             minutes=10,
         )
+
+
+def test_a_closed_pair_needs_no_attention_and_its_strip_stops_at_the_end(
+    client, staff, pairing, mentee, time_machine
+):
+    time_machine.move_to(at(2027, 4, 10, 12))
+    pairing.attention = Pairing.Attention.AT_RISK
+    pairing.save()
+    services.pairing_end_early(pairing_id=pairing.pk, reason="Moved", actor=staff)
+    pairing.refresh_from_db()
+    assert pairing.attention == ""
+    client.force_login(mentee)
+    page = client.get(f"/pairings/{pairing.pk}/").content.decode()
+    # Ended in month 4: the months after it are not "to come", nor missed.
+    assert page.count("month-closed") == 8
+    assert "After the end" in page
+    assert "To come" not in page
+
+
+def test_a_contact_after_the_last_day_of_the_year_is_refused(pairing, mentee):
+    # Still under way: the year is over for the mentee, not yet for the mentor.
+    with pytest.raises(services.PairingError, match="The year ended on 31 December"):
+        services.checkin_log(
+            pairing_id=pairing.pk,
+            author=mentee,
+            occurred_on=date(2028, 1, 1),
+            way=CheckIn.Way.EMAIL,
+            initiated_by="mentee",
+            minutes=10,
+        )
+    assert not CheckIn.objects.exists()

@@ -28,7 +28,7 @@
           datasets: [
             {
               label: "Pairs in touch (%)",
-              data: data.months.map(function (m) { return m.rate; }),
+              data: data.months.map(function (m) { return m.percent; }),
               borderColor: primary,
               backgroundColor: primary,
               pointRadius: 4,
