@@ -4,6 +4,7 @@ import os
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.core.cache import cache
 
 from accounts.models import User
 from mentorship.celery import app as celery_app
@@ -22,6 +23,9 @@ def _test_defaults(settings, tmp_path):
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     }
+    # Local-memory caches with the same location share their store across
+    # the process, so the new one would still hold the last test's counters.
+    cache.clear()
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     # Hashing a password the production way takes a noticeable fraction of a
     # second; tests make hundreds of users.
