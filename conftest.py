@@ -7,6 +7,7 @@ from allauth.account.models import EmailAddress
 from django.core.cache import cache
 
 from accounts.models import User
+from accounts.testing import Client, activate_two_factor
 from mentorship.celery import app as celery_app
 
 PASSWORD = "a-long-test-password-1"
@@ -48,10 +49,28 @@ def require_service(name, check):
         pytest.skip(message)
 
 
-def make_user(email, **fields):
+def make_user(email, *, two_factor=None, **fields):
+    """A user with a verified email who logs in with PASSWORD.
+
+    Staff get an authenticator app and recovery codes, as every staff member
+    who reaches a staff page has; ``two_factor=False`` leaves one without
+    (someone made staff who has not set it up yet), ``two_factor=True`` gives
+    them to anyone. The TOTP secret is kept on the user as ``totp_secret``.
+    """
     user = User.objects.create_user(email=email, password=PASSWORD, **fields)
     EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    if two_factor is None:
+        two_factor = user.is_staff or user.is_superuser
+    user.totp_secret = activate_two_factor(user) if two_factor else None
     return user
+
+
+@pytest.fixture
+def client():
+    """The test client, whose ``force_login`` leaves the session as a real
+    login would: a staff member's includes the code from their authenticator
+    (see accounts.testing)."""
+    return Client()
 
 
 @pytest.fixture
