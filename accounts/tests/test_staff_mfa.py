@@ -237,3 +237,23 @@ def test_wrong_codes_are_limited(client, staff):
     response = client.post(CODE_STEP, {"code": fresh_totp_code(staff.totp_secret)})
     assert "Too many failed login attempts" in response.content.decode()
     assert logged_in_user_id(client) is None
+
+
+def test_the_admin_never_shows_an_authenticators_secret(client, staff, newcomer):
+    colleague = make_user("colleague@example.com", is_staff=True)
+    totp = Authenticator.objects.get(user=colleague, type=Authenticator.Type.TOTP)
+    client.force_login(staff)
+    listing = client.get("/admin/mfa/authenticator/")
+    assert listing.status_code == 200
+    assert "colleague@example.com" in listing.content.decode()
+    page = client.get(f"/admin/mfa/authenticator/{totp.pk}/change/")
+    assert page.status_code == 200
+    assert colleague.totp_secret not in page.content.decode()
+    assert "seed" not in page.content.decode()
+    assert client.get("/admin/mfa/authenticator/add/").status_code == 403
+    # Lost phone and codes: staff remove it, and the owner sets it up again.
+    response = client.post(
+        f"/admin/mfa/authenticator/{totp.pk}/delete/", {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not Authenticator.objects.filter(pk=totp.pk).exists()
