@@ -25,3 +25,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Demo logins:"))
         for role, email, password in logins:
             self.stdout.write(f"  {role:<8} {email:<28} password: {password}")
+        self.stdout.write(
+            "Staff set up two-factor authentication (an authenticator app) "
+            "at their first login."
+        )
