@@ -57,7 +57,8 @@ class StaffTwoFactorMiddleware:
     each step of an authentication in the session
     (``get_authentication_records``): the second factor is an ``mfa`` record,
     written by the login's code step and by ``mfa_reauthenticate``, which is
-    where such a session is sent to enter a code.
+    where such a session is sent to enter a code. Tests record it as allauth
+    does, through the test client's ``force_login`` (accounts/testing.py).
     """
 
     ALLOWED_URL_NAMES = {
@@ -86,9 +87,12 @@ class StaffTwoFactorMiddleware:
         user = getattr(request, "user", None)
         if user is None or not (user.is_authenticated and _is_staff(user)):
             return None
-        url_name = request.resolver_match.url_name or ""
-        if url_name in self.ALLOWED_URL_NAMES or url_name.startswith("mfa_"):
-            return None
+        match = request.resolver_match
+        url_name = match.url_name or ""
+        if not match.namespaces and (
+            url_name in self.ALLOWED_URL_NAMES or url_name.startswith("mfa_")
+        ):
+            return None  # allauth's own pages, which are not namespaced
         if not is_mfa_enabled(user, [Authenticator.Type.TOTP]):
             messages.warning(request, self.SET_UP)
             return redirect("mfa_activate_totp")
