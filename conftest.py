@@ -4,8 +4,10 @@ import os
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.core.cache import cache
 
 from accounts.models import User
+from accounts.testing import Client, activate_two_factor
 from mentorship.celery import app as celery_app
 
 PASSWORD = "a-long-test-password-1"
@@ -22,6 +24,9 @@ def _test_defaults(settings, tmp_path):
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     }
+    # Local-memory caches with the same location share their store across
+    # the process, so the new one would still hold the last test's counters.
+    cache.clear()
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     # Hashing a password the production way takes a noticeable fraction of a
     # second; tests make hundreds of users.
@@ -44,10 +49,28 @@ def require_service(name, check):
         pytest.skip(message)
 
 
-def make_user(email, **fields):
+def make_user(email, *, two_factor=None, **fields):
+    """A user with a verified email who logs in with PASSWORD.
+
+    Staff get an authenticator app and recovery codes, as every staff member
+    who reaches a staff page has; ``two_factor=False`` leaves one without
+    (someone made staff who has not set it up yet), ``two_factor=True`` gives
+    them to anyone. The TOTP secret is kept on the user as ``totp_secret``.
+    """
     user = User.objects.create_user(email=email, password=PASSWORD, **fields)
     EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    if two_factor is None:
+        two_factor = user.is_staff or user.is_superuser
+    user.totp_secret = activate_two_factor(user) if two_factor else None
     return user
+
+
+@pytest.fixture
+def client():
+    """The test client, whose ``force_login`` leaves the session as a real
+    login would: a staff member's includes the code from their authenticator
+    (see accounts.testing)."""
+    return Client()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core import mail
 from playwright.sync_api import Page, expect
 
+from accounts.testing import fresh_totp_code
 from conftest import PASSWORD
 
 DESKTOP = {"width": 1280, "height": 800}
@@ -25,13 +26,27 @@ BLOCKING_IMPACTS = {"serious", "critical"}
 axe = Axe()
 
 
-def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
-    """Log in through the login form, as a person would."""
+def log_in(
+    page: Page, email: str, password: str = PASSWORD, totp_secret: str | None = None
+) -> None:
+    """Log in through the login form, as a person would; with `totp_secret`,
+    enter the code their authenticator app shows when the site asks."""
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign In").click()
+    if totp_secret:
+        enter_totp_code(page, totp_secret)
     expect(page.get_by_role("button", name="Your account")).to_be_visible()
+
+
+def enter_totp_code(page: Page, secret: str) -> None:
+    """On the login's two-factor step: the app's current code, then Sign In."""
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Two-Factor Authentication"
+    )
+    page.get_by_label("Code").fill(fresh_totp_code(secret))
+    page.get_by_role("button", name="Sign In").click()
 
 
 def latest_email(to: str, timeout: float = 5.0):

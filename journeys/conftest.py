@@ -19,6 +19,7 @@ from django.conf import settings as django_settings
 from django.db import connections
 from playwright.sync_api import sync_playwright
 
+from accounts.testing import totp_secret
 from conftest import require_service
 
 from .browser import DESKTOP, log_in, page_text
@@ -132,11 +133,12 @@ def open_page(browser, live_server, migrated_rows, settings, request):
 @pytest.fixture
 def page_for(open_page):
     """A logged-in page for a user of the cast (`staff`, `mentor`, `mentee`,
-    ...), in that user's own time zone."""
+    ...), in that user's own time zone; staff enter the code from their
+    authenticator app as well."""
 
     def page_for(user):
         page = open_page(time_zone=user.time_zone)
-        log_in(page, user.email)
+        log_in(page, user.email, totp_secret=totp_secret(user))
         return page
 
     return page_for

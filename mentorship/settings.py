@@ -76,6 +76,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Staff reach nothing but the two-factor pages until this session has
+    # passed a second factor (after AccountMiddleware, which allauth's pages
+    # need, and after sessions, users and messages).
+    "accounts.middleware.StaffTwoFactorMiddleware",
     "accounts.middleware.time_zone_middleware",
     # Records who made each change kept in the change history tables.
     "simple_history.middleware.HistoryRequestMiddleware",

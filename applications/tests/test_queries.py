@@ -14,13 +14,14 @@ from .conftest import make_submitted
 
 LIST = reverse("admin:applications_application_changelist")
 COUNTRIES = ["BR", "GH", "CN", "IN", "KE", "MX", "VN", "JO", "US", "EG"]
-# The list: session, user, the cycle, interest and reviewer filters' choices,
+# The list: session, user, whether the staff member has an authenticator
+# (accounts.middleware), the cycle, interest and reviewer filters' choices,
 # the page's count, its rows, then (see selectors.review_queue) applicants,
 # cycles, reviewers, raters, interests, and overrides with their authors.
-LIST_BOUND = 13
-# The record: session, user, the application and the same related rows,
-# career goals, and the timeline with its actors.
-RECORD_BOUND = 11
+LIST_BOUND = 14
+# The record: session, user, the authenticator, the application and the same
+# related rows, career goals, and the timeline with its actors.
+RECORD_BOUND = 12
 
 
 def build(count, cycle, staff, start=0):

@@ -11,20 +11,24 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal import auth as totp_auth
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import Interest
+from accounts.testing import fresh_totp_code, recovery_codes
 from applications import services as application_services
 from applications.models import Application
 from conftest import PASSWORD, make_user
-from journeys.browser import check_page, latest_email
+from journeys.browser import check_page, enter_totp_code, latest_email
 from matching import services as matching_services
 from mentorship.models import Cycle, Pairing
 from mentorship.tests.factories import mentor_profile
 
 PDF_BYTES = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+SETUP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 def submitted_application(user, cycle, area):
@@ -181,12 +185,18 @@ def test_staff_review_match_accept_and_schedule_the_intro_call(
     # Staff work in their own time zone, which the admin shows times in.
     page = open_page(time_zone=staff.time_zone)
 
-    # The admin sends them to the site's login, then back.
+    # The admin sends them to the site's login, which asks for the code from
+    # their authenticator app after the password, then back.
     page.goto("/admin/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign In")
     page.get_by_label("Email").fill(staff.email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign In").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Two-Factor Authentication"
+    )
+    check_page(page, "staff-00-two-factor-code")
+    enter_totp_code(page, staff.totp_secret)
     expect(page).to_have_url(re.compile(r"/admin/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Program administration")
     check_page(page, "staff-01-admin-home")
@@ -434,3 +444,65 @@ def test_staff_review_match_accept_and_schedule_the_intro_call(
         [(filename, _content, mimetype)] = invitation.attachments
         assert filename == "intro-call.ics"
         assert mimetype == "text/calendar; method=REQUEST"
+
+
+def test_new_staff_set_up_two_factor_on_their_first_login(
+    open_page, migrated_rows, monkeypatch
+):
+    """Someone just made staff logs in to the admin: they are sent to set up
+    an authenticator app, save their recovery codes, and enter a code from
+    the app before the admin opens."""
+    # The secret and the recovery codes are random; fixed here, so that the
+    # screenshots are the same on every run.
+    monkeypatch.setattr(totp_auth, "generate_totp_secret", lambda: SETUP_SECRET)
+    monkeypatch.setattr(
+        RecoveryCodes, "generate_seed", staticmethod(lambda: "5eed" * 20)
+    )
+    newcomer = make_user(
+        "nia.newcomer@example.com",
+        full_name="Nia Newcomer",
+        country="GB",
+        time_zone="Europe/London",
+        is_staff=True,
+        is_superuser=True,
+        two_factor=False,
+    )
+    page = open_page(time_zone=newcomer.time_zone)
+    page.goto("/admin/")
+    page.get_by_label("Email").fill(newcomer.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+
+    # Changing two-factor settings asks for the password again (allauth).
+    expect(page.locator(".messages")).to_contain_text(
+        "Staff accounts need two-factor authentication: set it up to continue."
+    )
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm Access")
+    check_page(page, "staff-setup-01-confirm-password", screenshot=False)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Confirm").click()
+
+    # The app: a QR code to scan, or the secret to type in.
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Activate Authenticator App"
+    )
+    check_page(page, "staff-setup-02-authenticator")
+    secret = page.get_by_label("Authenticator secret").input_value()
+    assert secret == SETUP_SECRET
+    page.get_by_label("Authenticator code").fill(fresh_totp_code(secret))
+    page.get_by_role("button", name="Activate").click()
+
+    # The recovery codes, made with it, shown once to save.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Recovery Codes")
+    codes = page.get_by_label("Unused codes").input_value().split()
+    assert codes == recovery_codes(newcomer)
+    check_page(page, "staff-setup-03-recovery-codes")
+    page.get_by_role("link", name="Continue to the admin").click()
+
+    # The session began with the password alone: one code from the app.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm Access")
+    check_page(page, "staff-setup-04-enter-code", screenshot=False)
+    page.get_by_label("Code").fill(fresh_totp_code(secret))
+    page.get_by_role("button", name="Confirm").click()
+    expect(page).to_have_url(re.compile(r"/admin/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Program administration")

@@ -18,12 +18,12 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, reset_queries, transaction
-from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Interest, User
+from accounts.testing import Client, activate_two_factor, totp_secret
 from applications import eligibility, services
 from applications.admin import ApplicationAdmin
 from applications.models import Application
@@ -170,6 +170,8 @@ class Command(BaseCommand):
             if created:
                 user.set_unusable_password()
                 user.save(update_fields=["password"])
+            if not totp_secret(user):
+                activate_two_factor(user)  # staff pages need it
             reviewers.append(user)
         return reviewers
 

@@ -15,11 +15,11 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, reset_queries
-from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
 from accounts.models import User
+from accounts.testing import Client, activate_two_factor, totp_secret
 from matching import bench
 from mentorship.models import CheckIn, Pairing
 
@@ -113,6 +113,8 @@ class Command(BaseCommand):
         if created:
             user.set_unusable_password()
             user.save(update_fields=["password"])
+        if not totp_secret(user):
+            activate_two_factor(user)  # staff pages need it
         return user
 
 

@@ -52,6 +52,10 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Demo logins:"))
         for role, email, password in logins:
             self.stdout.write(f"  {role:<8} {email:<28} password: {password}")
+        self.stdout.write(
+            "Staff set up two-factor authentication (an authenticator app) "
+            "at their first login."
+        )
         if scale == "large":
             counts = {label: apps.get_model(label).objects.count() for label in COUNTED}
             for label, count in counts.items():
