@@ -545,7 +545,7 @@ class ApplicationAdmin(SimpleHistoryAdmin):
     @admin.display(description="Why they want a mentor")
     def statement_text(self, obj):
         return format_html(
-            '<div style="white-space: pre-wrap; max-width: 60em">{}</div>',
+            '<div class="written-text">{}</div>',
             obj.statement or "—",
         )
 

@@ -5,7 +5,7 @@ from mentorship.models import OutboundEmail
 
 
 def preview_text(page: str) -> str:
-    return page.split('<pre style="white-space: pre-wrap">', 1)[1].split("</pre>")[0]
+    return page.split('<pre class="email-text">', 1)[1].split("</pre>")[0]
 
 
 def test_every_template_renders_with_sample_data(client, staff):
