@@ -28,6 +28,7 @@ from .models import (
     Pairing,
     PairingEvent,
 )
+from .security import allow_email_styles
 
 
 @admin.register(OutboundEmail)
@@ -85,6 +86,7 @@ class OutboundEmailAdmin(admin.ModelAdmin):
             },
         )
 
+    @allow_email_styles
     def preview_view(self, request, name):
         if not self.has_view_permission(request):
             raise PermissionDenied
