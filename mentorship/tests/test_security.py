@@ -1,5 +1,6 @@
 """What every page tells the browser: the Content Security Policy, with no
-inline code of ours for it to block; and the other security headers."""
+inline code of ours for it to block; the other security headers; and no copy
+of a signed-in person's pages kept in any cache."""
 
 from datetime import timedelta
 from html.parser import HTMLParser
@@ -288,3 +289,57 @@ def test_every_response_sets_the_other_security_headers(client, world, mentee):
         assert response["X-Frame-Options"] == "DENY"
         assert response["Cross-Origin-Opener-Policy"] == "same-origin"
         assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+
+
+def no_store(response) -> bool:
+    directives = {d.strip() for d in response.get("Cache-Control", "").split(",")}
+    return {"no-store", "private"} <= directives
+
+
+def test_pages_of_a_signed_in_person_are_not_stored(
+    client, world, mentee, mentor, staff
+):
+    pairing, application = world["pairing"], world["application"]
+    client.force_login(mentor)
+    cv = client.get(reverse("applications:cv", args=[application.pk]))
+    assert cv.status_code == 200 and no_store(cv)
+    for url in (
+        reverse("mentorship:pairing_list"),
+        reverse("mentorship:pairing_detail", args=[pairing.pk]),
+        reverse("mentorship:plan", args=[pairing.pk]),
+        reverse("mentorship:plan_pdf", args=[pairing.pk]),
+        reverse("mentorship:pairing_intro_call_ics", args=[pairing.pk]),
+        reverse("mentorship:mentor_profile"),
+        reverse("accounts:profile"),
+        reverse("account_email"),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert no_store(response), url
+
+    client.force_login(mentee)
+    for url in (
+        reverse("applications:list"),
+        reverse("applications:detail", args=[application.pk]),
+        reverse("applications:cv", args=[application.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert no_store(response), url
+
+    client.force_login(staff)
+    for url in (
+        reverse("matching:progress"),
+        reverse("matching:progress_export") + f"?cycle={world['cycle'].pk}",
+        reverse("admin:index"),
+        reverse("admin:applications_application_changelist"),
+        reverse("admin:applications_application_change", args=[application.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert no_store(response), url
+
+
+def test_public_pages_may_be_cached(client, db):
+    # Nothing personal on them: no reason to make every visit a full load.
+    assert "no-store" not in client.get(reverse("home")).get("Cache-Control", "")
