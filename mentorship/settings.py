@@ -142,7 +142,17 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+# Changing the password keeps the session it was changed in (allauth then
+# calls update_session_auth_hash) and ends every other session of that person:
+# Django checks each session's copy of the password hash on every request.
+# True would also sign out the person who has just changed it.
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# Adding, changing or removing an email address asks for the password again
+# unless it was given in the last ACCOUNT_REAUTHENTICATION_TIMEOUT seconds
+# (allauth's default, five minutes). Views of our own that need the same, such
+# as a personal-data download, use allauth.account.decorators'
+# `reauthentication_required`.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupDetailsForm"
@@ -293,7 +303,11 @@ PRIVATE_MEDIA_ROOT = Path(
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
+# A session ends after SESSION_COOKIE_AGE seconds without a request: each
+# request saves the session and so starts the count again. Login always starts
+# a new session (Django's login() gives it a new key).
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
+SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

@@ -16,11 +16,13 @@ LIST = reverse("admin:applications_application_changelist")
 COUNTRIES = ["BR", "GH", "CN", "IN", "KE", "MX", "VN", "JO", "US", "EG"]
 # The list: session, user, the cycle, interest and reviewer filters' choices,
 # the page's count, its rows, then (see selectors.review_queue) applicants,
-# cycles, reviewers, raters, interests, and overrides with their authors.
-LIST_BOUND = 13
+# cycles, reviewers, raters, interests, and overrides with their authors; and
+# the session saved again (a savepoint, the update, its release), which
+# restarts its inactivity clock on every request.
+LIST_BOUND = 16
 # The record: session, user, the application and the same related rows,
-# career goals, and the timeline with its actors.
-RECORD_BOUND = 11
+# career goals, the timeline with its actors, and the session's save.
+RECORD_BOUND = 14
 
 
 def build(count, cycle, staff, start=0):
