@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run test lint format
+.PHONY: setup run test lint format audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,3 +36,10 @@ lint: setup
 format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+## Security checks: bandit (an issue of medium or high severity fails), then
+## known vulnerabilities in the pinned requirements (pip-audit, which asks PyPI:
+## it fails on a known vulnerability and lists the packages it could not check)
+audit: setup
+	$(BIN)/bandit -c pyproject.toml -r . --severity-level medium
+	$(BIN)/pip-audit -r requirements.txt -r requirements-dev.txt --progress-spinner off

@@ -25,6 +25,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from accounts.forms import MAX_PK
 from accounts.models import MeetingWay
 from accounts.regions import region_of, sub_regions
+from mentorship.security import allow_email_styles
 
 from . import eligibility, export, forms, selectors, services, states
 from .models import (
@@ -545,7 +546,7 @@ class ApplicationAdmin(SimpleHistoryAdmin):
     @admin.display(description="Why they want a mentor")
     def statement_text(self, obj):
         return format_html(
-            '<div style="white-space: pre-wrap; max-width: 60em">{}</div>',
+            '<div class="written-text">{}</div>',
             obj.statement or "—",
         )
 
@@ -646,6 +647,8 @@ class ApplicationAdmin(SimpleHistoryAdmin):
         # account instead.
         return False
 
+    # The dry run shows an example email.
+    @allow_email_styles
     def _review_page(
         self, request, spec, ids, *, done_url, post_url, cancel_url, bulk=False
     ):

@@ -101,11 +101,23 @@ def open_page(browser, live_server, migrated_rows, settings, request):
     committed: the database is emptied after each journey.
 
     If the journey fails, each page's text is printed and a screenshot kept
-    under test-artifacts/journeys/.
+    under test-artifacts/journeys/. Anything the Content Security Policy
+    blocked on any page fails the journey.
     """
     # Links in emails lead to the server the browser is talking to.
     settings.SITE_URL = live_server.url
     contexts = []
+    # What the Content Security Policy blocked: a script that did not run or a
+    # style not applied may leave a page that still passes every other check.
+    blocked = []
+
+    def note_if_blocked(message):
+        # Chromium reports each refusal on the console ("Refused to apply
+        # inline style because it violates the following Content Security
+        # Policy directive ..."), from the page or any frame in it.
+        if "Content Security Policy" in message.text:
+            where = message.page.url if message.page else message.location["url"]
+            blocked.append(f"{where}: {message.text}")
 
     def open_page(time_zone="UTC"):
         context = browser.new_context(
@@ -115,6 +127,7 @@ def open_page(browser, live_server, migrated_rows, settings, request):
             timezone_id=time_zone,
         )
         context.set_default_timeout(10_000)
+        context.on("console", note_if_blocked)
         contexts.append(context)
         return context.new_page()
 
@@ -128,6 +141,8 @@ def open_page(browser, live_server, migrated_rows, settings, request):
             print(f"\n--- {page.url} when the journey failed (screenshot: {shot})")
             print(page_text(page))
         context.close()
+    if blocked:
+        pytest.fail("The Content Security Policy blocked:\n" + "\n".join(blocked))
 
 
 @pytest.fixture

@@ -36,6 +36,7 @@ from .models import (
     StaffContact,
     SurveyResponse,
 )
+from .security import allow_email_styles
 
 
 @admin.register(OutboundEmail)
@@ -93,6 +94,7 @@ class OutboundEmailAdmin(admin.ModelAdmin):
             },
         )
 
+    @allow_email_styles
     def preview_view(self, request, name):
         if not self.has_view_permission(request):
             raise PermissionDenied

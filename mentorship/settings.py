@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "crispy_forms",
     "crispy_bootstrap5",
+    "csp",
     "django_countries",
     "simple_history",
     # The project's own apps, in layer order: each may import only those above it.
@@ -69,10 +71,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "mentorship.security.no_store_when_signed_in",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -142,7 +146,17 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+# Changing the password keeps the session it was changed in (allauth then
+# calls update_session_auth_hash) and ends every other session of that person:
+# Django checks each session's copy of the password hash on every request.
+# True would also sign out the person who has just changed it.
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# Adding, changing or removing an email address asks for the password again
+# unless it was given in the last ACCOUNT_REAUTHENTICATION_TIMEOUT seconds
+# (allauth's default, five minutes). Views of our own that need the same, such
+# as a personal-data download, use allauth.account.decorators'
+# `reauthentication_required`.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupDetailsForm"
@@ -306,12 +320,43 @@ PRIVATE_MEDIA_ROOT = Path(
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
+# A session ends after SESSION_COOKIE_AGE seconds without a request: each
+# request saves the session and so starts the count again. Login always starts
+# a new session (Django's login() gives it a new key).
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
+SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content Security Policy (django-csp): the browser runs only the scripts and
+# applies only the stylesheets this site serves. Our pages have no inline
+# <script> (the `json_script` data blocks do not run), no <style> and no
+# style="" (a test checks the main pages and every admin list and add page).
+# Django's admin needs nothing more since 4.x: its scripts are files and read
+# their data from data- attributes. Two cosmetic exceptions are left to be
+# blocked: the <style> Django's change list adds when a model has no actions
+# (all of ours have some), and a style="" on django-simple-history's history
+# page (a border). A view that needs more says so with a decorator from
+# mentorship/security.py, with its reason.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # Bootstrap draws its form controls' icons with data: SVG images.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
 
 if not DEBUG:
     # Production sits behind a TLS-terminating proxy that sets this header.

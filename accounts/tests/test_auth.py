@@ -132,6 +132,8 @@ def test_change_email_adds_an_address_to_verify(
     client, mentee, django_capture_on_commit_callbacks
 ):
     client.force_login(mentee)
+    # Changing the email asks for the password first (see test_sessions.py).
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("account_email"), {"action_add": "", "email": "amara@new.example"}

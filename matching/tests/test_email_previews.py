@@ -5,7 +5,7 @@ from mentorship.models import OutboundEmail
 
 
 def preview_text(page: str) -> str:
-    return page.split('<pre style="white-space: pre-wrap">', 1)[1].split("</pre>")[0]
+    return page.split('<pre class="email-text">', 1)[1].split("</pre>")[0]
 
 
 def test_every_template_renders_with_sample_data(client, staff):
@@ -22,6 +22,10 @@ def test_every_template_renders_with_sample_data(client, staff):
         lines = [line for line in preview_text(page).splitlines() if line.strip()]
         assert "Virtual Mentors Program" in lines[-1], name
         assert "{{" not in page and "{%" not in page, name
+        # The whole email is the frame's document, escaped into its srcdoc:
+        # a quote in it must not end the attribute and spill into the page.
+        srcdoc = page.split(' srcdoc="', 1)[1].split('"></iframe>', 1)[0]
+        assert "<" not in srcdoc and '"' not in srcdoc, name
     assert not OutboundEmail.objects.exists()
 
 

@@ -286,7 +286,7 @@ def test_the_dashboard_costs_the_same_queries_however_many_pairs(
         contact(extra, date(2027, 3, 1 + n % 28))
         StaffContact.objects.create(pairing=extra, kind="nudge")
     assert dashboard_queries(client, cycle) == small
-    assert small <= 20
+    assert small <= 23  # three of them save the session, as every request does
 
 
 def test_a_nudge_emails_both_once_a_day(

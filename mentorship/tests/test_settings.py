@@ -92,3 +92,15 @@ def test_nothing_configured_means_embedded_defaults():
         "django.core.cache.backends.locmem.LocMemCache",
         "django.core.mail.backends.console.EmailBackend",
     ]
+
+
+def test_session_inactivity_limit_comes_from_the_environment():
+    script = (
+        "from django.conf import settings as s;"
+        "print(s.SESSION_COOKIE_AGE, s.SESSION_SAVE_EVERY_REQUEST)"
+    )
+    result = manage(
+        "shell", "-v", "0", "-c", script, DJANGO_DEBUG="1", SESSION_COOKIE_AGE="1800"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1800", "True"]
