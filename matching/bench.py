@@ -1,5 +1,6 @@
 """Made-up program data for the benchmarks: a cycle of its own with many
-pairings some months into their year, a contact in most months, pulse
+pairings some months into their year, their people in time zones around the
+world (as the large demo's), a contact in most months, pulse
 answers, disputes, pairs needing attention, staff nudges and the
 applications behind them. Written with bulk inserts; a benchmark cycle is
 found by name and filled up to the number asked for."""
@@ -12,6 +13,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.demo_large import mentee_place, mentor_place
 from accounts.models import User
 from applications.models import Application
 from mentorship.models import (
@@ -25,8 +27,6 @@ from mentorship.months import add_months, program_months
 
 MENTEE = "bench-{name}-mentee-{number:06d}@bench.invalid"
 MENTOR = "bench-{name}-mentor-{number:06d}@bench.invalid"
-COUNTRIES = ["BR", "GH", "CN", "IN", "KE", "MX", "VN", "JO", "EG", "NG", "CO", "PH"]
-MENTOR_COUNTRIES = ["DK", "DE", "FR", "JP", "AU", "CA", "GB", "IT", "ES", "NL"]
 BATCH = 2000
 TABLES = [
     "mentorship_pairing",
@@ -46,6 +46,13 @@ def bench_cycle(name: str, *, months_in: int) -> Cycle:
         },
     )
     return cycle
+
+
+def reset(name: str) -> None:
+    """Remove a benchmark's cycle and its made-up people (with all they
+    did), so that it can be built afresh."""
+    User.objects.filter(email__startswith=f"bench-{name}-").delete()
+    Cycle.objects.filter(name=f"Benchmark: {name}").delete()
 
 
 def fill(cycle: Cycle, count: int, *, name: str, log=print) -> int:
@@ -82,7 +89,8 @@ def _mentors(name, count, password) -> list[int]:
             User(
                 email=email,
                 full_name=f"Bench Mentor {n}",
-                country=MENTOR_COUNTRIES[n % len(MENTOR_COUNTRIES)],
+                country=mentor_place(n)[0],
+                time_zone=mentor_place(n)[1],
                 password=password,
             )
             for n, email in enumerate(emails)
@@ -108,7 +116,8 @@ def _batch(cycle, name, numbers, mentors, password, random_):
             User(
                 email=email,
                 full_name=f"Bench Mentee {n}",
-                country=COUNTRIES[n % len(COUNTRIES)],
+                country=mentee_place(n)[0],
+                time_zone=mentee_place(n)[1],
                 password=password,
             )
             for n, email in zip(numbers, emails, strict=True)
@@ -125,8 +134,8 @@ def _batch(cycle, name, numbers, mentors, password, random_):
                 applicant_id=users[email],
                 cycle=cycle,
                 status=Application.Status.MATCHED,
-                practice_country=COUNTRIES[n % len(COUNTRIES)],
-                training_country=COUNTRIES[n % len(COUNTRIES)],
+                practice_country=mentee_place(n)[0],
+                training_country=mentee_place(n)[0],
                 submitted_at=submitted,
             )
             for n, email in zip(numbers, emails, strict=True)
