@@ -242,8 +242,8 @@ def _blockers(user: User) -> list[Blocker]:
     return [
         Blocker(
             text=f"The pairing with {pairing.other_person(user)} ({pairing.cycle}) is "
-            f"{pairing.get_status_display().lower()}: end it early first, or "
-            "refuse the request.",
+            f"under way ({pairing.get_status_display().lower()}): end it early "
+            "first, or refuse the request.",
             url=reverse("admin:mentorship_pairing_end", args=[pairing.pk]),
             link_text="End the pairing early",
         )
