@@ -84,20 +84,23 @@ class Erasure:
         """Put "a former participant" in place of each mention of the person
         in these text columns (other people's notes, emails sent to others,
         descriptions of events), leaving the rest of the text as it is."""
+        if not self.mentions:
+            return
         model = queryset.model
         for name in fields:
-            column = model._meta.get_field(name)
+            # One pass over the table per column, whatever the mentions: the
+            # longest is replaced first, so a name inside an address is not.
+            replaced = models.F(name)
+            naming = models.Q(pk__in=[])
             for mention in self.mentions:
                 replaced = Replace(
-                    models.F(name),
-                    models.Value(mention),
-                    models.Value(FORMER_PARTICIPANT),
+                    replaced, models.Value(mention), models.Value(FORMER_PARTICIPANT)
                 )
-                if column.max_length:
-                    replaced = Substr(replaced, 1, column.max_length)
-                queryset.filter(**{f"{name}__contains": mention}).update(
-                    **{name: replaced}
-                )
+                naming |= models.Q(**{f"{name}__contains": mention})
+            max_length = model._meta.get_field(name).max_length
+            if max_length:
+                replaced = Substr(replaced, 1, max_length)
+            queryset.filter(naming).update(**{name: replaced})
 
     def forget_in_admin_log(self, model, pks, label: str = FORMER_PARTICIPANT):
         """The admin's log of staff changes names each object it lists."""
