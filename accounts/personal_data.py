@@ -13,6 +13,7 @@ holds the transaction; files are deleted from disk once it commits.
 """
 
 import json
+import logging
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ from django.utils.text import get_valid_filename
 from simple_history.models import HistoricalChanges
 
 from .models import FORMER_PARTICIPANT, DataExport, MentorProfile, User
+
+logger = logging.getLogger(__name__)
 
 # A name shorter than this is not looked for in other people's text: it
 # would match too many words that are not the person.
@@ -246,8 +249,18 @@ def erase(user: User, *, now=None) -> Erasure:
     for part in reversed(parts()):
         part.erase(erasure)
     files = list(erasure.files)
-    transaction.on_commit(lambda: [storage.delete(name) for storage, name in files])
+    transaction.on_commit(lambda: delete_files(files))
     return erasure
+
+
+def delete_files(files) -> None:
+    """Delete stored files once their rows are committed; a file that cannot
+    be deleted is logged, for an operator, and does not undo the rest."""
+    for storage, name in files:
+        try:
+            storage.delete(name)
+        except OSError:
+            logger.exception("Could not delete the private file %s", name)
 
 
 # What accounts hold

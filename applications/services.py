@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import personal_data
 from accounts.models import User
 from mentorship.models import Cycle, OutboundEmail
 from mentorship.services import absolute_url, email_render_and_queue
@@ -919,7 +920,7 @@ def _purge(application: Application, *, description: str, now) -> None:
         object_id=str(application.pk),
     ).update(object_repr=f"{FORMER_APPLICANT} · {application.cycle}", change_message="")
     if cv:
-        transaction.on_commit(lambda: storage.delete(cv))
+        transaction.on_commit(lambda: personal_data.delete_files([(storage, cv)]))
     application.refresh_from_db()
 
 
