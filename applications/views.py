@@ -196,6 +196,7 @@ def application_detail(request, pk):
             "application": application,
             "events": application.events.filter(internal=False),
             "eligibility": application.effective_eligibility,
+            "purge_on": services.purge_date(application),
         },
     )
 

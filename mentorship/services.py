@@ -2,6 +2,7 @@ import base64
 import hashlib
 import logging
 import smtplib
+import tempfile
 import uuid
 import zoneinfo
 from datetime import timedelta
@@ -11,6 +12,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Prefetch
@@ -19,7 +21,8 @@ from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from accounts.models import MentorProfile, User
+from accounts import personal_data
+from accounts.models import DataExport, DeletionRequest, MentorProfile, User
 from accounts.timezones import zone_or_utc
 
 from . import calendar, closing, reminders, selectors
@@ -70,6 +73,7 @@ def email_queue(
     from_email: str | None = None,
     attachments: list[dict] | None = None,
     headers: dict | None = None,
+    forget_after_sending: bool = False,
 ) -> OutboundEmail:
     """Record an email and send it once the surrounding transaction commits.
 
@@ -86,6 +90,7 @@ def email_queue(
             "body_html": body_html,
             "attachments": attachments or [],
             "headers": headers or {},
+            "forget_after_sending": forget_after_sending,
         },
     )
     if created:
@@ -131,7 +136,15 @@ def email_send(*, email_id: int) -> bool:
     email.sent_at = timezone.now()
     email.last_error = ""
     email.save(update_fields=["status", "sent_at", "last_error"])
+    _forget_if_asked(email)
     return True
+
+
+def _forget_if_asked(email: OutboundEmail) -> None:
+    if email.forget_after_sending:
+        OutboundEmail.objects.filter(pk=email.pk).update(
+            to="", subject="", body_text="", body_html="", attachments=[], headers={}
+        )
 
 
 def _deliver(email: OutboundEmail) -> None:
@@ -171,18 +184,24 @@ def _record_failure(email: OutboundEmail, exc: Exception) -> None:
     if email.attempts >= settings.OUTBOX_MAX_ATTEMPTS or _is_permanent(exc):
         email.status = OutboundEmail.Status.FAILED
         logger.error("Email %s failed for good: %s", email.pk, email.last_error)
+        # The error names the recipient's address as often as not.
+        if email.forget_after_sending:
+            email.last_error = "Failed; forgotten with the deleted account."
     else:
         email.status = OutboundEmail.Status.PENDING
         delay = settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** (email.attempts - 1)
         email.next_attempt_at = timezone.now() + timedelta(seconds=delay)
     email.save(update_fields=["status", "last_error", "next_attempt_at"])
+    if email.status == OutboundEmail.Status.FAILED:
+        _forget_if_asked(email)
 
 
 def email_resend(*, email_id: int) -> None:
     """Give a failed email a fresh set of attempts (a staff action)."""
     with transaction.atomic():
+        # One forgotten after failing has no recipient left to send to.
         updated = OutboundEmail.objects.filter(
-            pk=email_id, status=OutboundEmail.Status.FAILED
+            pk=email_id, status=OutboundEmail.Status.FAILED, forget_after_sending=False
         ).update(
             status=OutboundEmail.Status.PENDING,
             attempts=0,
@@ -223,6 +242,7 @@ def email_render_and_queue(
     time_zone: str = "UTC",
     headers: dict | None = None,
     attachments: list[dict] | None = None,
+    forget_after_sending: bool = False,
 ) -> OutboundEmail:
     """Render ``templates/emails/<template>{_subject.txt,.txt,.html}`` and queue it.
 
@@ -244,6 +264,7 @@ def email_render_and_queue(
         body_html=body_html,
         headers=headers,
         attachments=attachments,
+        forget_after_sending=forget_after_sending,
     )
 
 
@@ -1731,6 +1752,8 @@ def surveys_send_follow_ups(*, now=None, batch_size: int = 200) -> int:
         SurveyResponse.objects.filter(
             kind=SurveyResponse.Kind.CLOSING,
             pairing__ended_at__lte=closing.follow_up_cutoff(now),
+            # A deleted account has no one to ask.
+            person__deleted_at__isnull=True,
         )
         .exclude(Exists(follow_up))
         .select_related("pairing__mentee", "pairing__mentor", "person")
@@ -1748,3 +1771,288 @@ def surveys_send_follow_ups(*, now=None, batch_size: int = 200) -> int:
                 sent += _survey_follow_up(closing_survey, now)
             except Exception:  # one broken row must not stop the others
                 logger.exception("Follow-up survey %s failed", closing_survey.pk)
+
+
+# Personal data: a person's copy of their data, and deleting an account.
+# The models are the accounts app's; the workflow is here, with the outbox.
+
+
+class PersonalDataError(Exception):
+    """A request about personal data that cannot be done now; says why."""
+
+
+# A copy still pending this long after it was asked for lost its task (the
+# broker was down, a worker died): the sweep queues it again.
+EXPORT_STALE = timedelta(minutes=15)
+
+
+def data_export_url(export: DataExport) -> str:
+    return absolute_url(reverse("mentorship:data_export_download", args=[export.pk]))
+
+
+def _build_in_background(export_id: int) -> None:
+    from .tasks import build_data_export  # the tasks module imports this one
+
+    try:
+        build_data_export.delay(export_id)
+    except BrokerError:
+        logger.warning(
+            "Broker unavailable; data export %s left for the sweep", export_id
+        )
+
+
+@transaction.atomic
+def data_export_request(*, user: User) -> DataExport:
+    """The person asks for a copy of their data: it is prepared in the
+    background and they are emailed a link. Asking again while one is being
+    prepared returns that one."""
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    export = DataExport.objects.filter(
+        user=user, status=DataExport.Status.PENDING
+    ).first()
+    if export is None:
+        export = DataExport.objects.create(user=user)
+        export_id = export.pk
+        transaction.on_commit(lambda: _build_in_background(export_id))
+    return export
+
+
+def data_export_build(*, export_id: int, now=None) -> bool:
+    """Build one copy: the zip goes to private storage and the person gets
+    the link. Returns whether this call made it ready; safe to run twice
+    (the second finds it ready and does nothing)."""
+    export = (
+        DataExport.objects.select_related("user")
+        .filter(pk=export_id, status=DataExport.Status.PENDING)
+        .first()
+    )
+    if export is None:
+        return False
+    with tempfile.TemporaryFile() as handle:
+        try:
+            personal_data.write_archive(export.user, handle)
+        except Exception:
+            logger.exception("Building data export %s failed", export_id)
+            DataExport.objects.filter(
+                pk=export_id, status=DataExport.Status.PENDING
+            ).update(status=DataExport.Status.FAILED)
+            return False
+        size = handle.tell()
+        handle.seek(0)
+        return _data_export_store(export_id, File(handle), size, now or timezone.now())
+
+
+@transaction.atomic
+def _data_export_store(export_id: int, content: File, size: int, now) -> bool:
+    export = (
+        DataExport.objects.select_for_update()
+        .select_related("user")
+        .filter(pk=export_id, status=DataExport.Status.PENDING)
+        .first()
+    )
+    if export is None:  # made ready by another run of the task meanwhile
+        return False
+    export.file.save("data.zip", content, save=False)
+    stored, storage = export.file.name, export.file.storage
+    try:
+        export.status = DataExport.Status.READY
+        export.ready_at = now
+        export.expires_at = now + DataExport.LIFETIME
+        export.size = size
+        export.save()
+        # The newer copy makes the older ones needless: one file per person.
+        for older in DataExport.objects.filter(
+            user=export.user, status=DataExport.Status.READY
+        ).exclude(pk=export.pk):
+            _data_export_expire(older)
+        person = export.user
+        email_render_and_queue(
+            key=f"data_export:{export.pk}:ready",
+            event="personal_data.export_ready",
+            to=person.email,
+            template="data_export_ready",
+            time_zone=person.time_zone,
+            context={
+                "person": person,
+                "download_url": data_export_url(export),
+                "expires_at": export.expires_at,
+                "profile_url": absolute_url(reverse("accounts:profile")),
+            },
+        )
+    except Exception:
+        storage.delete(stored)  # the row will not say it exists
+        raise
+    return True
+
+
+def _data_export_expire(export: DataExport) -> None:
+    name, storage = export.file.name, export.file.storage
+    export.status = DataExport.Status.EXPIRED
+    export.file = ""
+    export.save(update_fields=["status", "file"])
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))
+
+
+@transaction.atomic
+def data_export_expire(*, export_id: int) -> bool:
+    """Delete a ready copy before its time (staff withdraw the link)."""
+    export = (
+        DataExport.objects.select_for_update()
+        .filter(pk=export_id, status=DataExport.Status.READY)
+        .first()
+    )
+    if export is None:
+        return False
+    _data_export_expire(export)
+    return True
+
+
+def data_export_record_download(*, export: DataExport) -> None:
+    DataExport.objects.filter(pk=export.pk).update(downloaded_at=timezone.now())
+
+
+def data_exports_sweep(*, now=None, batch_size: int = 200) -> dict:
+    """Hourly: delete the copies past their expiry from disk, and queue again
+    those whose building was lost. Safe to run as often as one likes."""
+    now = now or timezone.now()
+    expired = 0
+    while True:
+        ids = list(
+            DataExport.objects.filter(
+                status=DataExport.Status.READY, expires_at__lte=now
+            ).values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            break
+        for export_id in ids:
+            expired += data_export_expire(export_id=export_id)
+    stuck = list(
+        DataExport.objects.filter(
+            status=DataExport.Status.PENDING, requested_at__lte=now - EXPORT_STALE
+        ).values_list("pk", flat=True)[:batch_size]
+    )
+    for export_id in stuck:
+        _build_in_background(export_id)
+    return {"expired": expired, "queued": len(stuck)}
+
+
+def _deletion_email(request: DeletionRequest, person: User, step: str, **context):
+    email_render_and_queue(
+        key=f"deletion:{request.pk}:{step}",
+        event=f"personal_data.deletion_{step}",
+        to=person.email,
+        template=f"deletion_{step}",
+        time_zone=person.time_zone,
+        context={
+            "person": person,
+            "request": request,
+            "profile_url": absolute_url(reverse("accounts:profile")),
+            **context,
+        },
+    )
+
+
+@transaction.atomic
+def deletion_request_create(*, user: User) -> DeletionRequest:
+    """The person asks for their account to be deleted; staff decide. They
+    are emailed that the request was received, so that someone else using
+    their session cannot ask unnoticed. Asking again returns the pending
+    request."""
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    pending = DeletionRequest.objects.filter(
+        user=user, status=DeletionRequest.Status.PENDING
+    ).first()
+    if pending is not None:
+        return pending
+    request = DeletionRequest.objects.create(user=user)
+    _deletion_email(request, user, "requested")
+    return request
+
+
+def _lock_deletion(request_id: int) -> DeletionRequest:
+    request = (
+        DeletionRequest.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .get(pk=request_id)
+    )
+    if request.status != DeletionRequest.Status.PENDING:
+        raise PersonalDataError(
+            f"This request is {request.get_status_display().lower()} already."
+        )
+    return request
+
+
+@transaction.atomic
+def deletion_request_cancel(*, user: User) -> DeletionRequest | None:
+    """The person changes their mind before staff decide."""
+    pending = DeletionRequest.objects.filter(
+        user=user, status=DeletionRequest.Status.PENDING
+    ).first()
+    if pending is None:
+        return None
+    request = _lock_deletion(pending.pk)
+    request.status = DeletionRequest.Status.CANCELLED
+    request.decided_at = timezone.now()
+    request.save(update_fields=["status", "decided_at"])
+    return request
+
+
+@transaction.atomic
+def deletion_request_refuse(
+    *, request_id: int, actor: User, reason: str
+) -> DeletionRequest:
+    """Staff refuse, with a reason the person is emailed."""
+    reason = reason.strip()
+    if not reason:
+        raise PersonalDataError("Write the reason; the person is emailed it.")
+    request = _lock_deletion(request_id)
+    request.status = DeletionRequest.Status.REFUSED
+    request.refusal_reason = reason
+    request.decided_at = timezone.now()
+    request.decided_by = actor
+    request.save(update_fields=["status", "refusal_reason", "decided_at", "decided_by"])
+    _deletion_email(request, request.user, "refused", refusal_reason=reason)
+    return request
+
+
+def deletion_blockers(request: DeletionRequest) -> list:
+    return personal_data.blockers(request.user)
+
+
+@transaction.atomic
+def deletion_request_approve(
+    *, request_id: int, actor: User, now=None
+) -> DeletionRequest:
+    """Staff approve: the account is deleted now, in this transaction (see
+    ``accounts.personal_data``); its files go from disk after commit. Refused
+    while a pairing of theirs is under way: staff end it first.
+
+    The person is told at the address they had, by an email that the outbox
+    forgets once it is sent.
+    """
+    now = now or timezone.now()
+    request = _lock_deletion(request_id)
+    person = User.objects.select_for_update().get(pk=request.user_id)
+    if person.pk == actor.pk:
+        raise PersonalDataError("Another member of staff approves your own request.")
+    blockers = personal_data.blockers(person)
+    if blockers:
+        raise PersonalDataError(" ".join(b.text for b in blockers))
+    address, name = person.email, person.display_name
+    time_zone = person.time_zone
+    personal_data.erase(person, now=now)
+    request.status = DeletionRequest.Status.DONE
+    request.decided_at = now
+    request.decided_by = actor
+    request.save(update_fields=["status", "decided_at", "decided_by"])
+    email_render_and_queue(
+        key=f"deletion:{request.pk}:done",
+        event="personal_data.deletion_done",
+        to=address,
+        template="deletion_done",
+        time_zone=time_zone,
+        context={"name": name, "request": request},
+        forget_after_sending=True,
+    )
+    return request
