@@ -232,6 +232,20 @@ def outbox_sweep(*, batch_size: int = 200) -> list[int]:
     return due
 
 
+def email_render(*, template: str, context: dict, time_zone: str = "UTC") -> dict:
+    """Subject and bodies of ``templates/emails/<template>{_subject.txt,.txt,
+    .html}``, with dates in the recipient's time zone."""
+    context = {**context, "site_url": settings.SITE_URL}
+    with timezone.override(zone_or_utc(time_zone)):
+        return {
+            "subject": " ".join(
+                render_to_string(f"emails/{template}_subject.txt", context).split()
+            ),
+            "body_text": render_to_string(f"emails/{template}.txt", context),
+            "body_html": render_to_string(f"emails/{template}.html", context),
+        }
+
+
 def email_render_and_queue(
     *,
     key: str,
@@ -248,24 +262,37 @@ def email_render_and_queue(
 
     Dates in the email are shown in the recipient's time zone.
     """
-    context = {**context, "site_url": settings.SITE_URL}
-    with timezone.override(zone_or_utc(time_zone)):
-        subject = " ".join(
-            render_to_string(f"emails/{template}_subject.txt", context).split()
-        )
-        body_text = render_to_string(f"emails/{template}.txt", context)
-        body_html = render_to_string(f"emails/{template}.html", context)
     return email_queue(
         key=key,
         event=event,
         to=to,
-        subject=subject,
-        body_text=body_text,
-        body_html=body_html,
+        **email_render(template=template, context=context, time_zone=time_zone),
         headers=headers,
         attachments=attachments,
         forget_after_sending=forget_after_sending,
     )
+
+
+def email_queue_many(emails: list[OutboundEmail]) -> None:
+    """Record many emails in a few queries, each sent once the surrounding
+    transaction commits. An email whose key was queued before is left as it
+    is: the key, unique in the database, keeps it to one row, and sending
+    claims the row, so it goes out once however often it is handed on."""
+    if not emails:
+        return
+    OutboundEmail.objects.bulk_create(emails, ignore_conflicts=True, batch_size=500)
+    ids = list(
+        OutboundEmail.objects.filter(
+            idempotency_key__in=[email.idempotency_key for email in emails],
+            status=OutboundEmail.Status.PENDING,
+        ).values_list("pk", flat=True)
+    )
+
+    def hand_on():
+        for email_id in ids:
+            _send_in_background(email_id)
+
+    transaction.on_commit(hand_on)
 
 
 def absolute_url(path: str) -> str:
@@ -1113,13 +1140,9 @@ INVALID_PULSE_LINK = "This link is not valid. Copy the whole link from the email
 PULSE_MAX_AGE = timedelta(days=40)
 
 
-@transaction.atomic
-def _remind(
+def _reminder_row(
     pairing: Pairing, *, kind: str, key: str, month: int, person, text: str = ""
-) -> bool:
-    """Write one reminder and, in the same transaction, its email (or keep it
-    for the person's weekly digest). False when it was written before: it
-    never goes out twice."""
+) -> Reminder:
     recipient = person.email if person else settings.PROGRAM_STAFF_EMAIL
     # The pulse asks a question the person answers from the email itself, so
     # it is never held back for a digest.
@@ -1128,39 +1151,80 @@ def _remind(
         and kind != Reminder.Kind.PULSE
         and person.reminder_delivery == User.ReminderDelivery.WEEKLY
     )
-    reminder, created = Reminder.objects.get_or_create(
+    return Reminder(
         pairing=pairing,
         kind=kind,
         key=key,
         recipient=recipient,
-        defaults={
-            "person": person,
-            "text": text or REMINDER_TEXT[kind].format(month=month),
-            "in_digest": weekly,
-        },
+        person=person,
+        text=text or REMINDER_TEXT[kind].format(month=month),
+        in_digest=weekly,
     )
-    if not created or weekly:
-        return created
-    email_render_and_queue(
-        key=f"reminder:{pairing.pk}:{kind}:{key}:{recipient}"[:200],
+
+
+def _reminder_email(reminder: Reminder, month: int) -> OutboundEmail:
+    pairing, person, kind = reminder.pairing, reminder.person, reminder.kind
+    return OutboundEmail(
+        idempotency_key=(
+            f"reminder:{pairing.pk}:{kind}:{reminder.key}:{reminder.recipient}"[:200]
+        ),
         event=f"reminder.{kind}",
-        to=recipient,
-        template=f"reminder_{kind}",
-        time_zone=person.time_zone if person else "UTC",
-        context={
-            "pairing": pairing,
-            "person": person,
-            "month": month,
-            "reminder": reminder,
-            "pairing_url": pairing_url(pairing.pk),
-            "admin_url": absolute_url(
-                reverse("admin:mentorship_pairing_change", args=[pairing.pk])
-            ),
-            "plan_url": absolute_url(reverse("mentorship:plan", args=[pairing.pk])),
-            **(_pulse_links(pairing, month, person) if kind == "pulse" else {}),
-        },
+        to=reminder.recipient,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        **email_render(
+            template=f"reminder_{kind}",
+            time_zone=person.time_zone if person else "UTC",
+            context={
+                "pairing": pairing,
+                "person": person,
+                "month": month,
+                "reminder": reminder,
+                "pairing_url": pairing_url(pairing.pk),
+                "admin_url": absolute_url(
+                    reverse("admin:mentorship_pairing_change", args=[pairing.pk])
+                ),
+                "plan_url": absolute_url(reverse("mentorship:plan", args=[pairing.pk])),
+                **(_pulse_links(pairing, month, person) if kind == "pulse" else {}),
+            },
+        ),
     )
-    return True
+
+
+@transaction.atomic
+def _remind_many(due: list[tuple[Reminder, int]]) -> int:
+    """Write these reminders (each with its month) and, in the same
+    transaction, their emails, or keep them for the person's weekly digest.
+    A few queries however many: the database's unique constraint keeps each
+    reminder, and the outbox's key each email, to one, even if two runs
+    write the same at once."""
+    if not due:
+        return 0
+    Reminder.objects.bulk_create(
+        [reminder for reminder, _ in due], ignore_conflicts=True, batch_size=500
+    )
+    email_queue_many(
+        [
+            _reminder_email(reminder, month)
+            for reminder, month in due
+            if not reminder.in_digest
+        ]
+    )
+    return len(due)
+
+
+def _remind(
+    pairing: Pairing, *, kind: str, key: str, month: int, person, text: str = ""
+) -> bool:
+    """Write one reminder and its email; False when it was written before:
+    it never goes out twice."""
+    reminder = _reminder_row(
+        pairing, kind=kind, key=key, month=month, person=person, text=text
+    )
+    if Reminder.objects.filter(
+        pairing=pairing, kind=kind, key=key, recipient=reminder.recipient
+    ).exists():
+        return False
+    return bool(_remind_many([(reminder, month)]))
 
 
 def _pulse_links(pairing: Pairing, month: int, person) -> dict:
@@ -1307,8 +1371,9 @@ def reminders_send(*, now=None, batch_size: int = 500) -> int:
     """The hourly check: for every pairing under way, the reminders due in
     each person's morning. Safe to run as often as one likes.
 
-    Pairings are read in batches with their contacts, a fixed number of
-    queries per batch; only a reminder that is due costs more.
+    Pairings are read in batches with their contacts and the reminders they
+    already had; the new ones of a batch are written together. A fixed
+    number of queries per batch, however many are due.
     """
     now = now or timezone.now()
     counted = CheckIn.objects.exclude(confirmation=CheckIn.Confirmation.DISPUTED).only(
@@ -1318,6 +1383,7 @@ def reminders_send(*, now=None, batch_size: int = 500) -> int:
     open_activities = Activity.objects.filter(done_on__isnull=True).only(
         "pairing_id", "title", "due_on"
     )
+    written = Reminder.objects.only("pairing_id", "kind", "key", "recipient")
     pairings = (
         Pairing.objects.filter(status__in=Pairing.UNDER_WAY, starts_on__isnull=False)
         .select_related("cycle", "mentee", "mentor")
@@ -1325,26 +1391,44 @@ def reminders_send(*, now=None, batch_size: int = 500) -> int:
             Prefetch("checkins", queryset=counted),
             Prefetch("pulse_answers", queryset=talked),
             Prefetch("activities", queryset=open_activities),
+            Prefetch("reminders", queryset=written),
         )
         .order_by("pk")
     )
-    sent = 0
+    sent, due = 0, []
     for pairing in pairings.iterator(chunk_size=batch_size):
         try:
-            sent += _remind_pairing(pairing, now)
+            sent += _attend_and_list_due(pairing, now, due)
         except Exception:  # one broken pairing must not stop everyone's reminders
             logger.exception("Reminders for pairing %s failed", pairing.pk)
-    return sent
+        if len(due) >= batch_size:
+            sent += _remind_batch(due)
+            due = []
+    return sent + _remind_batch(due)
 
 
-def _remind_pairing(pairing: Pairing, now) -> int:
-    """The reminders due now for one pairing's two people."""
+def _remind_batch(due) -> int:
+    if not due:
+        return 0
+    try:
+        return _remind_many(due)
+    except Exception:  # the next batch still goes; this one is retried next hour
+        logger.exception("A batch of %s reminders failed", len(due))
+        return 0
+
+
+def _attend_and_list_due(pairing: Pairing, now, due: list) -> int:
+    """Add to ``due`` the reminders newly due now for one pairing's two
+    people; mark how the pairing stands (which may alert staff: returns the
+    reminders that wrote)."""
     sent = 0
     contacts = reminders.with_pulses(
         [checkin.occurred_on for checkin in pairing.checkins.all()],
         program.program_months(pairing.starts_on, pairing.months),
         {answer.month for answer in pairing.pulse_answers.all()},
     )
+    written = {(r.kind, r.key, r.recipient) for r in pairing.reminders.all()}
+    activities = [(a.pk, a.title, a.due_on) for a in pairing.activities.all()]
     for person in (pairing.mentee, pairing.mentor):
         local_now = now.astimezone(zone_or_utc(person.time_zone))
         months = program.month_statuses(
@@ -1355,7 +1439,6 @@ def _remind_pairing(pairing: Pairing, now) -> int:
         )
         if person == pairing.mentee and local_now.hour in reminders.MORNING_HOURS:
             sent += _attend(pairing, months, local_now.date())
-        activities = [(a.pk, a.title, a.due_on) for a in pairing.activities.all()]
         for item in [
             *reminders.due(
                 months=months, role=pairing.role_of(person), local_now=local_now
@@ -1364,7 +1447,9 @@ def _remind_pairing(pairing: Pairing, now) -> int:
                 months=months, activities=activities, local_now=local_now
             ),
         ]:
-            sent += _remind(
+            if (item.kind, item.key, person.email) in written:
+                continue
+            reminder = _reminder_row(
                 pairing,
                 kind=item.kind,
                 key=item.key,
@@ -1372,6 +1457,7 @@ def _remind_pairing(pairing: Pairing, now) -> int:
                 person=person,
                 text=item.text,
             )
+            due.append((reminder, item.month))
     return sent
 
 

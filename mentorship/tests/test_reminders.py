@@ -207,11 +207,44 @@ def test_queries_do_not_grow_with_pairings(
             )
 
     # 12:00 UTC is morning nowhere the cast lives: the check reads, sends nothing.
-    with django_assert_max_num_queries(5) as few:
+    with django_assert_max_num_queries(6) as few:
         services.reminders_send(now=at(2027, 1, 10, 12), batch_size=50)
     add(30)
     with django_assert_max_num_queries(len(few.captured_queries)):
         services.reminders_send(now=at(2027, 1, 10, 12), batch_size=50)
+
+
+def test_reminders_due_at_once_cost_the_same_queries_however_many(
+    pairing, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    def add(n):
+        for i in range(n):
+            Pairing.objects.create(
+                cycle=pairing.cycle,
+                mentee=make_user(
+                    f"k{Pairing.objects.count()}-{i}@example.com",
+                    time_zone="Asia/Kolkata",
+                ),
+                mentor=pairing.mentor,
+                status=Status.ACTIVE,
+                starts_on=date(2027, 1, 1),
+            )
+
+    # 1 January, 03:00 UTC: morning in Kolkata, where each mentee is reminded.
+    with django_capture_on_commit_callbacks(execute=True):
+        with django_assert_max_num_queries(12) as few:
+            assert services.reminders_send(now=at(2027, 1, 1, 3), batch_size=50) == 1
+    Reminder.objects.all().delete()
+    add(30)
+    with django_capture_on_commit_callbacks(execute=True):
+        with django_assert_max_num_queries(len(few.captured_queries)):
+            assert services.reminders_send(now=at(2027, 1, 1, 3), batch_size=50) == 31
+    assert Reminder.objects.count() == 31
+    # Once written, each is skipped: nothing is written or sent again.
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.reminders_send(now=at(2027, 1, 1, 3), batch_size=50) == 0
+    assert mail.outbox == []
 
 
 def pulse_links(message):
@@ -337,14 +370,14 @@ def test_one_broken_pairing_does_not_stop_the_others(
         status=Status.ACTIVE,
         starts_on=date(2027, 1, 1),
     )
-    real = services._remind_pairing
+    real = services._attend_and_list_due
 
-    def breaks_first(item, now):
+    def breaks_first(item, now, due):
         if item.pk == pairing.pk:
             raise RuntimeError("broken")
-        return real(item, now)
+        return real(item, now, due)
 
-    monkeypatch.setattr(services, "_remind_pairing", breaks_first)
+    monkeypatch.setattr(services, "_attend_and_list_due", breaks_first)
     run(at(2027, 1, 1, 3), django_capture_on_commit_callbacks)
     assert [m.to for m in mail.outbox] == [[other.mentee.email]]
 
