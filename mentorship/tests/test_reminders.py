@@ -231,14 +231,18 @@ def test_reminders_due_at_once_cost_the_same_queries_however_many(
             )
 
     # 1 January, 03:00 UTC: morning in Kolkata, where each mentee is reminded.
-    with django_capture_on_commit_callbacks(execute=True):
-        with django_assert_max_num_queries(12) as few:
-            assert services.reminders_send(now=at(2027, 1, 1, 3), batch_size=50) == 1
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        django_assert_max_num_queries(12) as few,
+    ):
+        assert services.reminders_send(now=at(2027, 1, 1, 3), batch_size=50) == 1
     Reminder.objects.all().delete()
     add(30)
-    with django_capture_on_commit_callbacks(execute=True):
-        with django_assert_max_num_queries(len(few.captured_queries)):
-            assert services.reminders_send(now=at(2027, 1, 1, 3), batch_size=50) == 31
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        django_assert_max_num_queries(len(few.captured_queries)),
+    ):
+        assert services.reminders_send(now=at(2027, 1, 1, 3), batch_size=50) == 31
     assert Reminder.objects.count() == 31
     # Once written, each is skipped: nothing is written or sent again.
     mail.outbox.clear()
