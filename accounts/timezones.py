@@ -7,18 +7,29 @@ from django.core.exceptions import ValidationError
 
 
 @cache
+def _known_zones() -> frozenset[str]:
+    # Reading the time zone database walks the file system: once is enough.
+    return frozenset(zoneinfo.available_timezones())
+
+
+@cache
 def time_zone_choices() -> list[tuple[str, str]]:
     # Legacy aliases ("US/Eastern", "Etc/GMT+5") confuse more than they help.
     names = sorted(
         name
-        for name in zoneinfo.available_timezones()
+        for name in _known_zones()
         if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/"))
     )
     return [("UTC", "UTC"), *((name, name.replace("_", " ")) for name in names)]
 
 
+@cache
+def _choice_names() -> frozenset[str]:
+    return frozenset(name for name, _ in time_zone_choices())
+
+
 def is_valid_time_zone(name: str) -> bool:
-    return name in dict(time_zone_choices())
+    return name in _choice_names()
 
 
 def validate_time_zone(name: str) -> None:
@@ -34,6 +45,6 @@ def validate_time_zone(name: str) -> None:
 def zone_or_utc(name: str) -> zoneinfo.ZoneInfo:
     """The zone of that name, or UTC for a blank or unknown one (a row written
     around the forms), so that showing a time never fails."""
-    if name and name in zoneinfo.available_timezones():
+    if name and name in _known_zones():
         return zoneinfo.ZoneInfo(name)
     return zoneinfo.ZoneInfo("UTC")
