@@ -42,6 +42,7 @@ def validate_time_zone(name: str) -> None:
         )
 
 
+@cache  # a ZoneInfo keeps only a few zones in its own cache
 def zone_or_utc(name: str) -> zoneinfo.ZoneInfo:
     """The zone of that name, or UTC for a blank or unknown one (a row written
     around the forms), so that showing a time never fails."""

@@ -5,6 +5,8 @@ import smtplib
 import tempfile
 import uuid
 import zoneinfo
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import parseaddr
 from urllib.parse import urlsplit
@@ -15,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Prefetch
+from django.db.models import Exists, F, OuterRef
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -1371,40 +1373,62 @@ def reminders_send(*, now=None, batch_size: int = 500) -> int:
     """The hourly check: for every pairing under way, the reminders due in
     each person's morning. Safe to run as often as one likes.
 
-    Pairings are read in batches with their contacts and the reminders they
-    already had; the new ones of a batch are written together. A fixed
-    number of queries per batch, however many are due.
+    Pairings are read in batches, with their contacts, pulse answers, open
+    activities and the reminders they already had read as plain values for
+    the whole batch; the new reminders of a batch are written together. A
+    fixed number of queries per batch, however many are due.
     """
     now = now or timezone.now()
-    counted = CheckIn.objects.exclude(confirmation=CheckIn.Confirmation.DISPUTED).only(
-        "pairing_id", "occurred_on"
-    )
-    talked = PulseAnswer.objects.filter(talked=True).only("pairing_id", "month")
-    open_activities = Activity.objects.filter(done_on__isnull=True).only(
-        "pairing_id", "title", "due_on"
-    )
-    written = Reminder.objects.only("pairing_id", "kind", "key", "recipient")
     pairings = (
         Pairing.objects.filter(status__in=Pairing.UNDER_WAY, starts_on__isnull=False)
         .select_related("cycle", "mentee", "mentor")
-        .prefetch_related(
-            Prefetch("checkins", queryset=counted),
-            Prefetch("pulse_answers", queryset=talked),
-            Prefetch("activities", queryset=open_activities),
-            Prefetch("reminders", queryset=written),
-        )
         .order_by("pk")
     )
-    sent, due = 0, []
-    for pairing in pairings.iterator(chunk_size=batch_size):
-        try:
-            sent += _attend_and_list_due(pairing, now, due)
-        except Exception:  # one broken pairing must not stop everyone's reminders
-            logger.exception("Reminders for pairing %s failed", pairing.pk)
-        if len(due) >= batch_size:
-            sent += _remind_batch(due)
-            due = []
-    return sent + _remind_batch(due)
+    sent, last_pk = 0, 0
+    while batch := list(pairings.filter(pk__gt=last_pk)[:batch_size]):
+        last_pk = batch[-1].pk
+        facts = _reminder_facts([pairing.pk for pairing in batch])
+        due = []
+        for pairing in batch:
+            try:
+                sent += _attend_and_list_due(pairing, now, due, facts)
+            except Exception:  # one broken pairing must not stop the others
+                logger.exception("Reminders for pairing %s failed", pairing.pk)
+        sent += _remind_batch(due)
+    return sent
+
+
+@dataclass
+class _ReminderFacts:
+    """What the reminders of a batch of pairings depend on, by pairing id."""
+
+    contacts: dict = field(default_factory=lambda: defaultdict(list))
+    talked: dict = field(default_factory=lambda: defaultdict(set))
+    activities: dict = field(default_factory=lambda: defaultdict(list))
+    written: dict = field(default_factory=lambda: defaultdict(set))
+
+
+def _reminder_facts(ids: list[int]) -> _ReminderFacts:
+    facts = _ReminderFacts()
+    for pairing_id, day in (
+        CheckIn.objects.filter(pairing_id__in=ids)
+        .exclude(confirmation=CheckIn.Confirmation.DISPUTED)
+        .values_list("pairing_id", "occurred_on")
+    ):
+        facts.contacts[pairing_id].append(day)
+    for pairing_id, month in PulseAnswer.objects.filter(
+        pairing_id__in=ids, talked=True
+    ).values_list("pairing_id", "month"):
+        facts.talked[pairing_id].add(month)
+    for pairing_id, *activity in Activity.objects.filter(
+        pairing_id__in=ids, done_on__isnull=True
+    ).values_list("pairing_id", "pk", "title", "due_on"):
+        facts.activities[pairing_id].append(tuple(activity))
+    for pairing_id, *reminder in Reminder.objects.filter(
+        pairing_id__in=ids
+    ).values_list("pairing_id", "kind", "key", "recipient"):
+        facts.written[pairing_id].add(tuple(reminder))
+    return facts
 
 
 def _remind_batch(due) -> int:
@@ -1417,18 +1441,20 @@ def _remind_batch(due) -> int:
         return 0
 
 
-def _attend_and_list_due(pairing: Pairing, now, due: list) -> int:
+def _attend_and_list_due(
+    pairing: Pairing, now, due: list, facts: _ReminderFacts
+) -> int:
     """Add to ``due`` the reminders newly due now for one pairing's two
     people; mark how the pairing stands (which may alert staff: returns the
     reminders that wrote)."""
     sent = 0
     contacts = reminders.with_pulses(
-        [checkin.occurred_on for checkin in pairing.checkins.all()],
+        facts.contacts[pairing.pk],
         program.program_months(pairing.starts_on, pairing.months),
-        {answer.month for answer in pairing.pulse_answers.all()},
+        facts.talked[pairing.pk],
     )
-    written = {(r.kind, r.key, r.recipient) for r in pairing.reminders.all()}
-    activities = [(a.pk, a.title, a.due_on) for a in pairing.activities.all()]
+    written = facts.written[pairing.pk]
+    activities = facts.activities[pairing.pk]
     for person in (pairing.mentee, pairing.mentor):
         local_now = now.astimezone(zone_or_utc(person.time_zone))
         months = program.month_statuses(

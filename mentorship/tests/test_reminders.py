@@ -376,10 +376,10 @@ def test_one_broken_pairing_does_not_stop_the_others(
     )
     real = services._attend_and_list_due
 
-    def breaks_first(item, now, due):
+    def breaks_first(item, now, due, facts):
         if item.pk == pairing.pk:
             raise RuntimeError("broken")
-        return real(item, now, due)
+        return real(item, now, due, facts)
 
     monkeypatch.setattr(services, "_attend_and_list_due", breaks_first)
     run(at(2027, 1, 1, 3), django_capture_on_commit_callbacks)
