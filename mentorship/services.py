@@ -1193,25 +1193,68 @@ def _reminder_email(reminder: Reminder, month: int) -> OutboundEmail:
 
 
 @transaction.atomic
-def _remind_many(due: list[tuple[Reminder, int]]) -> int:
-    """Write these reminders (each with its month) and, in the same
-    transaction, their emails, or keep them for the person's weekly digest.
-    A few queries however many: the database's unique constraint keeps each
-    reminder, and the outbox's key each email, to one, even if two runs
-    write the same at once."""
-    if not due:
+def _remind_many(due: list[tuple[Reminder, OutboundEmail | None]]) -> int:
+    """Write these reminders and, in the same transaction, their emails (none
+    for a reminder kept for the person's weekly digest). Returns how many
+    were new.
+
+    A few queries however many. The pairings are locked first, so a pairing
+    ended meanwhile (or a person whose account was deleted, or whose address
+    changed) gets nothing, and two runs writing the same batch take turns:
+    the second finds the first's rows and writes none. The unique
+    constraints still keep each reminder, and the outbox's key each email,
+    to one.
+    """
+    by_identity = {
+        (r.pairing_id, r.kind, r.key, r.recipient): (r, email) for r, email in due
+    }
+    if not by_identity:
         return 0
+    live = set(
+        Pairing.objects.select_for_update()
+        .filter(
+            pk__in={r.pairing_id for r, _ in by_identity.values()},
+            status__in=Pairing.UNDER_WAY,
+        )
+        .values_list("pk", flat=True)
+    )
+    addresses = dict(
+        User.objects.filter(
+            pk__in={r.person_id for r, _ in by_identity.values() if r.person_id},
+            deleted_at__isnull=True,
+        ).values_list("pk", "email")
+    )
+    written = set(
+        Reminder.objects.filter(pairing_id__in=live).values_list(
+            "pairing_id", "kind", "key", "recipient"
+        )
+    )
+    new = [
+        (reminder, email)
+        for identity, (reminder, email) in by_identity.items()
+        if reminder.pairing_id in live
+        and identity not in written
+        and (
+            reminder.person_id is None
+            or addresses.get(reminder.person_id) == reminder.recipient
+        )
+    ]
     Reminder.objects.bulk_create(
-        [reminder for reminder, _ in due], ignore_conflicts=True, batch_size=500
+        [reminder for reminder, _ in new], ignore_conflicts=True, batch_size=500
     )
-    email_queue_many(
-        [
-            _reminder_email(reminder, month)
-            for reminder, month in due
-            if not reminder.in_digest
-        ]
+    email_queue_many([email for _, email in new if email is not None])
+    return len(new)
+
+
+def _due_reminder(
+    pairing: Pairing, *, kind: str, key: str, month: int, person, text: str = ""
+) -> tuple[Reminder, OutboundEmail | None]:
+    """A reminder and its email (none when it waits for the weekly digest),
+    built in memory."""
+    reminder = _reminder_row(
+        pairing, kind=kind, key=key, month=month, person=person, text=text
     )
-    return len(due)
+    return reminder, None if reminder.in_digest else _reminder_email(reminder, month)
 
 
 def _remind(
@@ -1219,14 +1262,15 @@ def _remind(
 ) -> bool:
     """Write one reminder and its email; False when it was written before:
     it never goes out twice."""
-    reminder = _reminder_row(
-        pairing, kind=kind, key=key, month=month, person=person, text=text
+    return bool(
+        _remind_many(
+            [
+                _due_reminder(
+                    pairing, kind=kind, key=key, month=month, person=person, text=text
+                )
+            ]
+        )
     )
-    if Reminder.objects.filter(
-        pairing=pairing, kind=kind, key=key, recipient=reminder.recipient
-    ).exists():
-        return False
-    return bool(_remind_many([(reminder, month)]))
 
 
 def _pulse_links(pairing: Pairing, month: int, person) -> dict:
@@ -1436,9 +1480,21 @@ def _remind_batch(due) -> int:
         return 0
     try:
         return _remind_many(due)
-    except Exception:  # the next batch still goes; this one is retried next hour
-        logger.exception("A batch of %s reminders failed", len(due))
-        return 0
+    except Exception:
+        logger.exception(
+            "A batch of %s reminders failed; writing them one by one", len(due)
+        )
+    # One pairing's failure must not cost the others their reminders.
+    sent = 0
+    by_pairing = defaultdict(list)
+    for item in due:
+        by_pairing[item[0].pairing_id].append(item)
+    for pairing_id, items in by_pairing.items():
+        try:
+            sent += _remind_many(items)
+        except Exception:
+            logger.exception("Reminders for pairing %s failed", pairing_id)
+    return sent
 
 
 def _attend_and_list_due(
@@ -1475,15 +1531,16 @@ def _attend_and_list_due(
         ]:
             if (item.kind, item.key, person.email) in written:
                 continue
-            reminder = _reminder_row(
-                pairing,
-                kind=item.kind,
-                key=item.key,
-                month=item.month,
-                person=person,
-                text=item.text,
+            due.append(
+                _due_reminder(
+                    pairing,
+                    kind=item.kind,
+                    key=item.key,
+                    month=item.month,
+                    person=person,
+                    text=item.text,
+                )
             )
-            due.append((reminder, item.month))
     return sent
 
 
