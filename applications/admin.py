@@ -20,8 +20,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django_countries import countries
-from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.admin_queries import DeletePageQueriesMixin, HistoryAdmin
 from accounts.forms import MAX_PK
 from accounts.models import MeetingWay
 from accounts.regions import region_of, sub_regions
@@ -310,14 +310,14 @@ class ApplicationEventInline(admin.TabularInline):
 
 
 @admin.register(DeclineReason)
-class DeclineReasonAdmin(admin.ModelAdmin):
+class DeclineReasonAdmin(DeletePageQueriesMixin, admin.ModelAdmin):
     list_display = ["title", "text", "is_active", "position"]
     list_editable = ["is_active", "position"]
     search_fields = ["title", "text"]
 
 
 @admin.register(Application)
-class ApplicationAdmin(SimpleHistoryAdmin):
+class ApplicationAdmin(HistoryAdmin):
     list_display = [
         "applicant_column",
         "country_column",
