@@ -251,6 +251,8 @@ class MentorProfile(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "is_available"], name="mentor_status_idx"),
+            # The admin's list, newest first.
+            models.Index(fields=["-created_at", "-id"], name="mentor_list_idx"),
         ]
 
     def __str__(self):
