@@ -17,8 +17,20 @@ def time_zone_choices() -> list[tuple[str, str]]:
     return [("UTC", "UTC"), *((name, name.replace("_", " ")) for name in names)]
 
 
+@cache
+def _choice_names() -> frozenset[str]:
+    return frozenset(name for name, _ in time_zone_choices())
+
+
+@cache
+def _known_zones() -> frozenset[str]:
+    # zoneinfo.available_timezones() walks the time zone database's folders
+    # on every call: milliseconds, where a page or a reminder asks twice.
+    return frozenset(zoneinfo.available_timezones())
+
+
 def is_valid_time_zone(name: str) -> bool:
-    return name in dict(time_zone_choices())
+    return name in _choice_names()
 
 
 def validate_time_zone(name: str) -> None:
@@ -34,6 +46,6 @@ def validate_time_zone(name: str) -> None:
 def zone_or_utc(name: str) -> zoneinfo.ZoneInfo:
     """The zone of that name, or UTC for a blank or unknown one (a row written
     around the forms), so that showing a time never fails."""
-    if name and name in zoneinfo.available_timezones():
+    if name and name in _known_zones():
         return zoneinfo.ZoneInfo(name)
     return zoneinfo.ZoneInfo("UTC")
