@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
-from .admin_queries import DeletePageQueriesMixin
+from .admin_pages import DeletePageQueriesMixin
 from .models import Interest, User
 
 

@@ -21,7 +21,11 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django_countries import countries
 
-from accounts.admin_queries import DeletePageQueriesMixin, HistoryAdmin
+from accounts.admin_pages import (
+    DeletePageQueriesMixin,
+    HistoryAdmin,
+    PlainActionCheckboxMixin,
+)
 from accounts.forms import MAX_PK
 from accounts.models import MeetingWay
 from accounts.regions import region_of, sub_regions
@@ -317,7 +321,7 @@ class DeclineReasonAdmin(DeletePageQueriesMixin, admin.ModelAdmin):
 
 
 @admin.register(Application)
-class ApplicationAdmin(HistoryAdmin):
+class ApplicationAdmin(PlainActionCheckboxMixin, HistoryAdmin):
     list_display = [
         "applicant_column",
         "country_column",

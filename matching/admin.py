@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from accounts.admin_queries import DeletePageQueriesMixin
+from accounts.admin_pages import DeletePageQueriesMixin
 from applications import services as application_services
 from mentorship.models import Cycle
 

@@ -10,7 +10,7 @@ from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 
-from accounts.admin_queries import DeletePageQueriesMixin, HistoryAdmin
+from accounts.admin_pages import DeletePageQueriesMixin, HistoryAdmin
 from accounts.models import Interest, MentorProfile
 from accounts.regions import countries_in_sub_region, sub_region_of, sub_regions
 from accounts.timezones import zone_or_utc

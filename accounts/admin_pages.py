@@ -1,18 +1,25 @@
-"""Two admin pages Django and django-simple-history build a row at a time,
-made to cost a fixed number of queries however many rows they list.
+"""What our admin pages share so that they stay cheap at scale.
 
-Each row on these pages is named by its model's ``str()``, and ours name
-the people and the cycle (``Application`` is "applicant · cycle",
-``Pairing`` "mentee with mentor (cycle)"): read one row at a time, that is
-a query or three per row. Both mixins fetch those related rows with the
-rows themselves. ``matching/tests/test_page_queries.py`` counts the pages.
+Two pages Django and django-simple-history build a row at a time are made
+to cost a fixed number of queries however many rows they list. Each row on
+them is named by its model's ``str()``, and ours name the people and the
+cycle (``Application`` is "applicant · cycle", ``Pairing`` "mentee with
+mentor (cycle)"): read one row at a time, that is a query or three per row.
+``DeletePageQueriesMixin`` and ``HistoryAdmin`` fetch those related rows
+with the rows themselves. ``matching/tests/test_page_queries.py`` counts
+the pages.
+
+``PlainActionCheckboxMixin`` writes a list's selection checkboxes as Django
+does, without a form widget's template per row.
 """
 
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import NestedObjects, quote
 from django.db import router
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
 
 # How far a row's name reaches: a check-in names its pairing, which names
@@ -108,3 +115,19 @@ class HistoryAdmin(SimpleHistoryAdmin):
             # ``history_object`` is a plain descriptor: this shadows it.
             record.history_object = version
         super().set_history_delta_changes(request, historical_records, **kwargs)
+
+
+class PlainActionCheckboxMixin:
+    """The selection checkbox of each row of a list, as Django's admin writes
+    it (the same HTML), without rendering a form widget's template for each
+    row: on a list of 100 applications that was a third of the time spent
+    on the rows."""
+
+    def action_checkbox(self, obj):
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" '
+            'aria-label="{}">',
+            ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(_("Select this object for an action - {}"), str(obj)),
+        )
