@@ -112,6 +112,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
         ]
+        indexes = [
+            # Staff, a handful among everyone who ever applied: the review
+            # queue's "reviewer" filter and the reviewer choices list them.
+            models.Index(
+                fields=["email"],
+                condition=models.Q(is_staff=True),
+                name="user_staff_idx",
+            ),
+        ]
 
     def __str__(self):
         return self.display_name
