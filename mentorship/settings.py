@@ -372,6 +372,11 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# A page that does nothing, for `manage.py bench_pages` to compare the site's
+# pages with, in the same run on the same server: /bench/minimal/. Off unless
+# asked for.
+BENCH_MINIMAL_VIEW = env.bool("BENCH_MINIMAL_VIEW", default=False)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
