@@ -6,7 +6,7 @@ service needs, preview it (a dry run) and ask for confirmation.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -17,7 +17,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import format_html, format_html_join
 from django_countries import countries
 
@@ -192,6 +192,19 @@ def _definition_list(rows):
         '<dl class="review-details">{}</dl>',
         format_html_join("", "<dt>{}</dt><dd>{}</dd>", rows),
     )
+
+
+@lru_cache(maxsize=1024)
+def _country_and_region(code: str, language: str) -> tuple[str, str]:
+    """A country's name (in ``language``) and UN M49 sub-region: looked up
+    once, not on each of the queue's rows (django-countries translates the
+    name anew each time)."""
+    with translation.override(language):
+        name = countries.name(code)
+    try:
+        return name, region_of(code).sub_region
+    except KeyError:
+        return name, ""
 
 
 # The queue's filters
@@ -405,10 +418,12 @@ class ApplicationAdmin(PlainActionCheckboxMixin, HistoryAdmin):
 
     @admin.display(description="Country and region", ordering="practice_country")
     def country_column(self, obj):
-        if not obj.practice_country:
+        code = obj.practice_country.code
+        if not code:
             return "—"
         return format_html(
-            "{}<br><small>{}</small>", obj.practice_country.name, obj.sub_region
+            "{}<br><small>{}</small>",
+            *_country_and_region(code, translation.get_language()),
         )
 
     @admin.display(description="Eligibility", ordering="eligibility_outcome")
