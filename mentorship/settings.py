@@ -372,6 +372,10 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# How long the staff dashboard's counts of a cycle are shared before they are
+# counted again (seconds); 0 counts them on every request.
+PROGRESS_FIGURES_SECONDS = env.int("PROGRESS_FIGURES_SECONDS", default=60)
+
 # A page that does nothing, for `manage.py bench_pages` to compare the site's
 # pages with, in the same run on the same server: /bench/minimal/. Off unless
 # asked for.
