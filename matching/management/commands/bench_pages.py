@@ -113,8 +113,8 @@ class Command(BaseCommand):
             order.append(Page("minimal view, again", MINIMAL, None))
             for page in order:
                 cookie = _cookie(sessions[page.user.pk]) if page.user else ""
-                # Each worker renders the page at least once before timing.
-                _run(server.port, page.path, cookie, 3 * workers, concurrency)
+                # Each worker renders the page a few times before timing.
+                _run(server.port, page.path, cookie, 5 * workers, concurrency)
                 results[page.name] = _run(
                     server.port, page.path, cookie, requests, concurrency
                 )
@@ -277,15 +277,17 @@ class Command(BaseCommand):
                 started = time.perf_counter()
                 _read(client.get(page.path))
                 one = (time.perf_counter() - started) * 1000
+            # Read now: the next request empties the log they are read from.
+            count = len(queries)
+            sql_ms = sum(float(q["time"]) for q in queries.captured_queries) * 1000
             profiler = cProfile.Profile()
             profiler.enable()
             for _ in range(repeat):
                 _read(client.get(page.path))
             profiler.disable()
-        sql_ms = sum(float(q["time"]) for q in queries.captured_queries) * 1000
         self.stdout.write(
             f"\nProfile of the slowest page, {page.name} ({page.path}), in this "
-            f"process: one request {one:.0f} ms, of which {len(queries)} "
+            f"process: one request {one:.0f} ms, of which {count} "
             f"queries {sql_ms:.0f} ms. {repeat} requests under cProfile "
             "(its overhead inflates the times), by cumulative time:"
         )
@@ -426,6 +428,9 @@ class _Server:
                 str(self.workers),
                 "--timeout",
                 "120",
+                # Every worker is up when the first one answers: the app is
+                # loaded before the workers are forked.
+                "--preload",
                 "--log-level",
                 "warning",
             ],
