@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import F
+from django.db.models import F, OrderBy
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_countries.fields import CountryField
@@ -218,6 +218,16 @@ class Application(models.Model):
                 fields=["-submitted_at", "-id"],
                 condition=~models.Q(status="draft"),
                 name="application_submitted_idx",
+            ),
+            # The queue's sort by years since training, those still in
+            # training (no year) first, as the admin's column sorts.
+            models.Index(
+                OrderBy(
+                    F("training_completed_year"), descending=True, nulls_first=True
+                ),
+                F("id").desc(),
+                condition=~models.Q(status="draft"),
+                name="application_years_sort_idx",
             ),
             # The queue's sort by rating, unrated last (see the admin).
             models.Index(

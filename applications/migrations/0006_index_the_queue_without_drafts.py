@@ -1,4 +1,5 @@
-# The review queue's order, newest first, without the drafts it leaves out.
+# The review queue's order, newest first, and its sort by years since
+# training, without the drafts it leaves out.
 
 from django.db import migrations, models
 
@@ -19,6 +20,19 @@ class Migration(migrations.Migration):
                 condition=models.Q(("status", "draft"), _negated=True),
                 fields=["-submitted_at", "-id"],
                 name="application_submitted_idx",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="application",
+            index=models.Index(
+                models.OrderBy(
+                    models.F("training_completed_year"),
+                    descending=True,
+                    nulls_first=True,
+                ),
+                models.OrderBy(models.F("id"), descending=True),
+                condition=models.Q(("status", "draft"), _negated=True),
+                name="application_years_sort_idx",
             ),
         ),
     ]
