@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import F, OrderBy
+from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_countries.fields import CountryField
@@ -220,12 +220,11 @@ class Application(models.Model):
                 name="application_submitted_idx",
             ),
             # The queue's sort by years since training, those still in
-            # training (no year) first, as the admin's column sorts.
+            # training (no year) first, as the admin's column sorts: on
+            # PostgreSQL a descending index puts nulls first (SQLite accepts
+            # no NULLS FIRST in an index).
             models.Index(
-                OrderBy(
-                    F("training_completed_year"), descending=True, nulls_first=True
-                ),
-                F("id").desc(),
+                fields=["-training_completed_year", "-id"],
                 condition=~models.Q(status="draft"),
                 name="application_years_sort_idx",
             ),

@@ -25,13 +25,8 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="application",
             index=models.Index(
-                models.OrderBy(
-                    models.F("training_completed_year"),
-                    descending=True,
-                    nulls_first=True,
-                ),
-                models.OrderBy(models.F("id"), descending=True),
                 condition=models.Q(("status", "draft"), _negated=True),
+                fields=["-training_completed_year", "-id"],
                 name="application_years_sort_idx",
             ),
         ),
