@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
+from .admin_pages import DeletePageQueriesMixin
 from .models import Interest, User
 
 
@@ -35,7 +36,7 @@ class DeletedFilter(admin.SimpleListFilter):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(DeletePageQueriesMixin, BaseUserAdmin):
     form = UserEditForm
     add_form = UserCreationForm
     ordering = ["email"]
@@ -73,7 +74,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(Interest)
-class InterestAdmin(admin.ModelAdmin):
+class InterestAdmin(DeletePageQueriesMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "position", "is_active", "slug"]
     list_editable = ["position", "is_active"]
     list_filter = ["kind", "is_active"]

@@ -138,6 +138,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
         ]
+        indexes = [
+            # Staff, a handful among everyone who ever applied: the review
+            # queue's "reviewer" filter and the reviewer choices list them.
+            models.Index(
+                fields=["email"],
+                condition=models.Q(is_staff=True),
+                name="user_staff_idx",
+            ),
+        ]
 
     def __str__(self):
         return self.display_name
@@ -283,6 +292,8 @@ class MentorProfile(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "is_available"], name="mentor_status_idx"),
+            # The admin's list, newest first.
+            models.Index(fields=["-created_at", "-id"], name="mentor_list_idx"),
         ]
 
     def __str__(self):

@@ -7,7 +7,7 @@ service needs, preview it (a dry run) and ask for confirmation.
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -19,11 +19,15 @@ from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import format_html, format_html_join
 from django_countries import countries
-from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.admin_pages import (
+    DeletePageQueriesMixin,
+    HistoryAdmin,
+    PlainActionCheckboxMixin,
+)
 from accounts.forms import MAX_PK
 from accounts.models import MeetingWay
 from accounts.regions import region_of, sub_regions
@@ -201,6 +205,19 @@ def _definition_list(rows):
     )
 
 
+@lru_cache(maxsize=1024)
+def _country_and_region(code: str, language: str) -> tuple[str, str]:
+    """A country's name (in ``language``) and UN M49 sub-region: looked up
+    once, not on each of the queue's rows (django-countries translates the
+    name anew each time)."""
+    with translation.override(language):
+        name = countries.name(code)
+    try:
+        return name, region_of(code).sub_region
+    except KeyError:
+        return name, ""
+
+
 # The queue's filters
 
 
@@ -354,14 +371,14 @@ class ApplicationEventInline(admin.TabularInline):
 
 
 @admin.register(DeclineReason)
-class DeclineReasonAdmin(admin.ModelAdmin):
+class DeclineReasonAdmin(DeletePageQueriesMixin, admin.ModelAdmin):
     list_display = ["title", "text", "is_active", "position"]
     list_editable = ["is_active", "position"]
     search_fields = ["title", "text"]
 
 
 @admin.register(Application)
-class ApplicationAdmin(SimpleHistoryAdmin):
+class ApplicationAdmin(PlainActionCheckboxMixin, HistoryAdmin):
     list_display = [
         "applicant_column",
         "country_column",
@@ -457,10 +474,12 @@ class ApplicationAdmin(SimpleHistoryAdmin):
 
     @admin.display(description="Country and region", ordering="practice_country")
     def country_column(self, obj):
-        if not obj.practice_country:
+        code = obj.practice_country.code
+        if not code:
             return "—"
         return format_html(
-            "{}<br><small>{}</small>", obj.practice_country.name, obj.sub_region
+            "{}<br><small>{}</small>",
+            *_country_and_region(code, translation.get_language()),
         )
 
     @admin.display(description="Eligibility", ordering="eligibility_outcome")

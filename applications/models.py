@@ -227,8 +227,22 @@ class Application(models.Model):
                 fields=["eligibility_outcome"], name="application_outcome_idx"
             ),
             models.Index(fields=["practice_country"], name="application_country_idx"),
+            # The queue's order, newest first. Drafts are left out of the
+            # queue and have no date: in the index they came first, and every
+            # page began by reading past all of them.
             models.Index(
-                fields=["-submitted_at", "-id"], name="application_submitted_idx"
+                fields=["-submitted_at", "-id"],
+                condition=~models.Q(status="draft"),
+                name="application_submitted_idx",
+            ),
+            # The queue's sort by years since training, those still in
+            # training (no year) first, as the admin's column sorts: on
+            # PostgreSQL a descending index puts nulls first (SQLite accepts
+            # no NULLS FIRST in an index).
+            models.Index(
+                fields=["-training_completed_year", "-id"],
+                condition=~models.Q(status="draft"),
+                name="application_years_sort_idx",
             ),
             # The queue's sort by rating, unrated last (see the admin).
             models.Index(

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from accounts.admin_pages import DeletePageQueriesMixin
 from applications import services as application_services
 from mentorship.models import Cycle
 
@@ -271,7 +272,7 @@ def _pk(value: str) -> int:
 
 
 @admin.register(Exclusion)
-class ExclusionAdmin(admin.ModelAdmin):
+class ExclusionAdmin(DeletePageQueriesMixin, admin.ModelAdmin):
     list_display = ["mentee", "mentor", "note", "created_by", "created_at"]
     list_select_related = ["mentee", "mentor", "created_by"]
     search_fields = [
@@ -298,7 +299,7 @@ class ExclusionAdmin(admin.ModelAdmin):
 
 
 @admin.register(MenteePreference)
-class MenteePreferenceAdmin(admin.ModelAdmin):
+class MenteePreferenceAdmin(DeletePageQueriesMixin, admin.ModelAdmin):
     list_display = ["application", "rank", "mentor", "created_at"]
     list_select_related = [
         "application__applicant",

@@ -356,9 +356,11 @@ def pairings_expire_unanswered(*, now=None, batch_size: int = 200) -> int:
     expired = 0
     while True:
         ids = list(
-            Pairing.objects.filter(
-                status=Pairing.Status.PROPOSED, respond_by__lt=now
-            ).values_list("pk", flat=True)[:batch_size]
+            Pairing.objects.filter(status=Pairing.Status.PROPOSED, respond_by__lt=now)
+            # The longest overdue first, in the order of the index of answers
+            # awaited (the pairings' own order would walk them all).
+            .order_by("respond_by")
+            .values_list("pk", flat=True)[:batch_size]
         )
         if not ids:
             return expired

@@ -1,7 +1,9 @@
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -111,6 +113,25 @@ def _progress_url(cycle_id: int, page: str = "") -> str:
     return f"{reverse('matching:progress')}?{urlencode(query)}#attention"
 
 
+def _cycle_figures(cycle):
+    """The cycle's counts: pairs by state and month by month, the funnel,
+    regions. They count every pairing, contact and application of the cycle
+    (on the large demo some 150 ms of queries), so staff share them for
+    PROGRESS_FIGURES_SECONDS (a minute); the pairs needing attention below
+    them are read afresh each time. Kept per day in the staff member's time
+    zone, which decides this month."""
+    today = timezone.localdate()
+    return cache.get_or_set(
+        f"progress-figures:{cycle.pk}:{today.isoformat()}",
+        lambda: (
+            mentorship_selectors.cycle_progress(cycle, today=today),
+            selectors.cycle_funnel(cycle),
+            selectors.cycle_regions(cycle),
+        ),
+        settings.PROGRESS_FIGURES_SECONDS,
+    )
+
+
 @never_cache
 @staff_required("mentorship.view_pairing")
 def progress(request):
@@ -121,8 +142,7 @@ def progress(request):
         return render(request, "matching/progress.html", {"form": form})
     if not form.is_bound:
         form = ProgressCycleForm(initial={"cycle": cycle})
-    figures = mentorship_selectors.cycle_progress(cycle)
-    funnel = selectors.cycle_funnel(cycle)
+    figures, funnel, regions = _cycle_figures(cycle)
     page = Paginator(
         mentorship_selectors.pairings_needing_attention(cycle), ATTENTION_PAGE_SIZE
     ).get_page(request.GET.get("page"))
@@ -139,7 +159,7 @@ def progress(request):
                 for value, label in Pairing.Status.choices
             ],
             "funnel": funnel,
-            "regions": selectors.cycle_regions(cycle),
+            "regions": regions,
             "page": page,
             "attention": attention,
             "check_in_form": StaffCheckInForm(),

@@ -9,9 +9,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
 
 from accounts import personal_data
+from accounts.admin_pages import DeletePageQueriesMixin, HistoryAdmin
 from accounts.models import DataExport, DeletionRequest, Interest, MentorProfile
 from accounts.regions import countries_in_sub_region, sub_region_of, sub_regions
 from accounts.timezones import zone_or_utc
@@ -189,7 +189,7 @@ CycleMatchingForm = type(
 
 
 @admin.register(Cycle)
-class CycleAdmin(admin.ModelAdmin):
+class CycleAdmin(DeletePageQueriesMixin, admin.ModelAdmin):
     form = CycleMatchingForm
     list_display = ["name", "window", "open_now", "program_starts_on"]
     search_fields = ["name"]
@@ -290,7 +290,7 @@ class UnsubscribedFilter(_HasTimeFilter):
 
 
 @admin.register(OpeningNotification)
-class OpeningNotificationAdmin(admin.ModelAdmin):
+class OpeningNotificationAdmin(DeletePageQueriesMixin, admin.ModelAdmin):
     list_display = [
         "email",
         "waiting_for",
@@ -382,7 +382,7 @@ DECISIONS = {
 
 
 @admin.register(MentorProfile)
-class MentorProfileAdmin(SimpleHistoryAdmin):
+class MentorProfileAdmin(DeletePageQueriesMixin, HistoryAdmin):
     list_display = [
         "user",
         "country",
@@ -618,7 +618,14 @@ class StaffContactInline(admin.TabularInline):
     verbose_name = "staff follow-up"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("by", "pairing")
+        # Each row's label names the pairing's two people.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(
+                "by", "pairing__mentee", "pairing__mentor", "pairing__cycle"
+            )
+        )
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -60,6 +60,8 @@ class OutboundEmail(models.Model):
             models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx"),
             models.Index(fields=["to"], name="outbox_recipient_idx"),
             models.Index(fields=["event"], name="outbox_event_idx"),
+            # The admin's list, newest first, and its dates.
+            models.Index(fields=["-created_at", "-id"], name="outbox_list_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -331,6 +333,16 @@ class Pairing(models.Model):
                 condition=models.Q(status="proposed"),
                 name="pairing_awaiting_answer_idx",
             ),
+            # The hourly close: pairings under way whose year is ending. The
+            # hourly reminders read it whole: every pairing under way, a few
+            # thousand among all the years' closed ones.
+            models.Index(
+                fields=["ends_on"],
+                condition=models.Q(status__in=["confirmed", "introduced", "active"]),
+                name="pairing_year_end_idx",
+            ),
+            # The admin's list, newest first, and its dates.
+            models.Index(fields=["-proposed_at", "-id"], name="pairing_list_idx"),
         ]
 
     def __str__(self):
@@ -527,6 +539,8 @@ class CheckIn(models.Model):
                 condition=models.Q(confirmation="disputed"),
                 name="checkin_disputed_idx",
             ),
+            # The admin's list, newest first, and its dates.
+            models.Index(fields=["-occurred_on", "-id"], name="checkin_list_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -676,7 +690,9 @@ class PulseAnswer(models.Model):
     answered_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["pairing", "month"]
+        # By the column: ordering by "pairing" would join the pairings to sort
+        # by their own ordering, in every query, prefetches included.
+        ordering = ["pairing_id", "month"]
         constraints = [
             models.UniqueConstraint(
                 fields=["pairing", "month", "person"], name="pulse_one_answer"
@@ -723,6 +739,9 @@ class SurveyResponse(models.Model):
     role = models.CharField(max_length=6, choices=Role.choices)
     invited_at = models.DateTimeField(default=timezone.now)
     answered_at = models.DateTimeField(null=True, blank=True)
+    # A closing survey's follow-up was sent (or found sent) then: the daily
+    # task reads only the closing surveys still waiting for theirs.
+    follow_up_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # Both kinds: the closing survey's overall rating, the follow-up's
     # rating of the program's lasting value.
@@ -742,6 +761,16 @@ class SurveyResponse(models.Model):
 
     class Meta:
         ordering = ["-invited_at", "-pk"]
+        indexes = [
+            # The admin's list, newest first, and its dates.
+            models.Index(fields=["-invited_at", "-id"], name="survey_list_idx"),
+            # The daily follow-up: closing surveys still waiting for theirs.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(kind="closing", follow_up_sent_at__isnull=True),
+                name="survey_follow_up_due_idx",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["pairing", "person", "kind"], name="survey_once_per_person"

@@ -319,7 +319,9 @@ def _months_met(pairings) -> dict[int, set[int]]:
     met = defaultdict(set)
     ids = [pairing.pk for pairing in pairings]
     for rows in met_months(Pairing.objects.filter(pk__in=ids)):
-        for pairing_id, month in rows.values_list("pairing_id", "month").distinct():
+        # Without the models' own order, which DISTINCT would take in.
+        pairs = rows.values_list("pairing_id", "month").order_by().distinct()
+        for pairing_id, month in pairs:
             met[pairing_id].add(month)
     return met
 

@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -1698,21 +1698,21 @@ def pairings_close_due(*, now=None, batch_size: int = 200) -> int:
     # No one's date is more than a day ahead of UTC's (UTC+14 at most), so
     # only these can be over for anyone; each person's own date decides.
     latest = now.astimezone(zoneinfo.ZoneInfo("UTC")).date() + timedelta(days=1)
-    candidates = (
+    # The ids first, through the index of years ending (pairing_year_end_idx):
+    # walking all pairings under way in id order to find the few ending, as
+    # a query ordered by id and limited to a batch leads the planner to do,
+    # reads every one of them every hour.
+    due = sorted(
         Pairing.objects.filter(
             status__in=Pairing.UNDER_WAY, ends_on__isnull=False, ends_on__lte=latest
         )
-        .select_related("mentee", "mentor")
-        .order_by("pk")
+        .order_by()
+        .values_list("pk", flat=True)
     )
     closed = 0
-    after = 0
-    while True:
-        batch = list(candidates.filter(pk__gt=after)[:batch_size])
-        if not batch:
-            return closed
-        after = batch[-1].pk
-        for pairing in batch:
+    for start in range(0, len(due), batch_size):
+        batch = Pairing.objects.filter(pk__in=due[start : start + batch_size])
+        for pairing in batch.select_related("mentee", "mentor").order_by("pk"):
             zones = (pairing.mentee.time_zone, pairing.mentor.time_zone)
             if not closing.year_over(pairing.ends_on, zones, now):
                 continue
@@ -1720,6 +1720,7 @@ def pairings_close_due(*, now=None, batch_size: int = 200) -> int:
                 closed += pairing_close_year(pairing_id=pairing.pk, now=now)
             except Exception:  # one broken pairing must not keep the rest open
                 logger.exception("Closing pairing %s failed", pairing.pk)
+    return closed
 
 
 def _under_way_or_refuse(pairing: Pairing, doing: str) -> None:
@@ -1888,6 +1889,10 @@ def _survey_follow_up(closing_survey: SurveyResponse, now) -> bool:
             kind=SurveyResponse.Kind.FOLLOW_UP,
             defaults={"role": closing_survey.role, "invited_at": now},
         )
+        # Marked either way, so the daily task does not read it again.
+        SurveyResponse.objects.filter(pk=closing_survey.pk).update(
+            follow_up_sent_at=now
+        )
         if not created:
             return False
         email_render_and_queue(
@@ -1912,19 +1917,17 @@ def surveys_send_follow_ups(*, now=None, batch_size: int = 200) -> int:
     was sent its closing survey (answered or not) gets the follow-up survey,
     once ever. Returns how many were sent."""
     now = now or timezone.now()
-    follow_up = SurveyResponse.objects.filter(
-        kind=SurveyResponse.Kind.FOLLOW_UP,
-        pairing_id=OuterRef("pairing_id"),
-        person_id=OuterRef("person_id"),
-    )
+    # Each closing survey is marked when its follow-up goes (see
+    # _survey_follow_up), so this reads the last six months' closing surveys
+    # and those due, not every survey ever sent.
     due = (
         SurveyResponse.objects.filter(
             kind=SurveyResponse.Kind.CLOSING,
+            follow_up_sent_at__isnull=True,
             pairing__ended_at__lte=closing.follow_up_cutoff(now),
             # A deleted account has no one to ask.
             person__deleted_at__isnull=True,
         )
-        .exclude(Exists(follow_up))
         .select_related("pairing__mentee", "pairing__mentor", "person")
         .order_by("pk")
     )

@@ -1,4 +1,5 @@
 from allauth.account.decorators import secure_admin_login
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -96,3 +97,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.BENCH_MINIMAL_VIEW:
+    urlpatterns.append(
+        path("bench/minimal/", views.bench_minimal, name="bench_minimal")
+    )

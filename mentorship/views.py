@@ -89,6 +89,13 @@ def notification_unsubscribe(request, token):
     )
 
 
+def bench_minimal(request):
+    """Nothing but the middleware and a response: what `manage.py
+    bench_pages` compares the pages with. Mounted only when the setting
+    BENCH_MINIMAL_VIEW is on."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
 @never_cache
 @require_GET
 def healthz(request):

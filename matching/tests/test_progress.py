@@ -3,12 +3,13 @@ attention and what staff do about them, the CSV export, who may see it."""
 
 import csv
 import io
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
 from django.contrib.auth.models import Permission
 from django.core import mail
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -269,6 +270,7 @@ def test_who_may_see_the_dashboard(program, cycle, client, mentee, staff):
 
 
 def dashboard_queries(client, cycle):
+    cache.clear()  # the figures are shared for a minute: count them afresh
     with CaptureQueriesContext(connection) as queries:
         assert client.get(URL, {"cycle": cycle.pk}).status_code == 200
     return len(queries)
@@ -291,6 +293,20 @@ def test_the_dashboard_costs_the_same_queries_however_many_pairs(
         StaffContact.objects.create(pairing=extra, kind="nudge")
     assert dashboard_queries(client, cycle) == small
     assert small <= 23  # three of them save the session, as every request does
+
+
+def test_the_counts_are_shared_for_a_minute_the_pairs_needing_attention_are_not(
+    program, cycle, client, staff
+):
+    client.force_login(staff)
+    before = client.get(URL, {"cycle": cycle.pk}).context["figures"]
+    pair(cycle, "Gus Late", "KE", attention=Pairing.Attention.NEEDS_ATTENTION)
+    page = client.get(URL, {"cycle": cycle.pk})
+    assert page.context["figures"] == before  # counted a moment ago
+    assert "Gus Late" in page.content.decode()  # listed as needing attention
+    with time_machine.travel(TODAY + timedelta(minutes=1, seconds=1), tick=False):
+        after = client.get(URL, {"cycle": cycle.pk}).context["figures"]
+    assert after.under_way == before.under_way + 1
 
 
 def test_a_nudge_emails_both_once_a_day(

@@ -104,3 +104,22 @@ def test_session_inactivity_limit_comes_from_the_environment():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["1800", "True"]
+
+
+def test_static_files_collect_under_hashed_names(tmp_path, settings):
+    """Production's `collectstatic` names each file by its content and
+    rewrites the references between files (WhiteNoise's storage is Django's
+    manifest storage, then compression, left out here for time): a file
+    naming one that is not there, such as a source map a vendored script
+    points at, stops it."""
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+        },
+    }
+    call_command("collectstatic", "--noinput", verbosity=0)
+    assert (tmp_path / "staticfiles.json").is_file()

@@ -230,6 +230,29 @@ def test_the_follow_up_goes_once_six_months_after_the_close(
     assert answer.objectives_achieved == "" and answer.would_recommend is None
 
 
+def test_each_closing_survey_is_marked_once_its_follow_up_went(
+    closed, mentee, mentor, django_capture_on_commit_callbacks
+):
+    # The mentee's follow-up went out before closing surveys were marked
+    # (the migration marks those; here one it missed): it is not sent
+    # again, and the closing survey is marked so the task skips it from now.
+    SurveyResponse.objects.create(
+        pairing=closed,
+        person=mentee,
+        role="mentee",
+        kind=Kind.FOLLOW_UP,
+        invited_at=at(2028, 7, 1),
+    )
+    assert follow_ups(at(2028, 7, 2, 12), django_capture_on_commit_callbacks) == 1
+    assert [m.to[0] for m in mail.outbox] == [mentor.email]
+    marks = dict(
+        SurveyResponse.objects.filter(kind=Kind.CLOSING).values_list(
+            "person", "follow_up_sent_at"
+        )
+    )
+    assert marks == {mentee.pk: at(2028, 7, 2, 12), mentor.pk: at(2028, 7, 2, 12)}
+
+
 def test_no_follow_up_without_a_closing_survey(
     mentee, mentor, django_capture_on_commit_callbacks
 ):
