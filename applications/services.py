@@ -14,7 +14,7 @@ from mentorship.models import Cycle, OutboundEmail
 from mentorship.services import absolute_url, email_render_and_queue
 
 from . import eligibility, states
-from .cv import detect_cv_type
+from .cv import detect_cv_type, same_cv
 from .models import Application, ApplicationEvent, DeclineReason, EligibilityOverride
 
 Status = Application.Status
@@ -142,6 +142,8 @@ def application_update(
     """
     application = Application.objects.select_for_update().get(pk=application_id)
     _refuse_unless_open(application, at=timezone.now())
+    if cv is not None and same_cv(application.cv, application.cv_filename, cv):
+        cv = None  # the same file again: not a change that reopens anything
     many = {k: answers.pop(k) for k in ("interests", "career_goals") if k in answers}
     changed = cv is not None or any(
         set(getattr(application, field).values_list("pk", flat=True))
