@@ -198,11 +198,45 @@ def application_attach_cv(*, application_id: int, actor: User, cv) -> Applicatio
     )
 
 
+def application_save(
+    *, application_id: int, actor: User, answers: dict, cv=None, submit: bool
+) -> Application:
+    """Save the applicant's answers and, with ``submit``, send them: submit a
+    draft, or resubmit what staff asked to change.
+
+    One transaction: a failure part way (the database lost mid-request)
+    leaves the application as it was, never a submitted application turned
+    back into a draft by its changes without the submission that followed.
+    A submission the application's state refuses (ApplicationError) is
+    raised after the answers are saved.
+    """
+    refusal = None
+    with transaction.atomic():
+        application = application_update(
+            application_id=application_id, actor=actor, answers=answers, cv=cv
+        )
+        if submit:
+            send = (
+                application_resubmit
+                if application.status == Status.INFO_REQUESTED
+                else application_submit
+            )
+            try:
+                application = send(application_id=application_id, actor=actor)
+            except ApplicationError as error:
+                refusal = error  # its savepoint is rolled back, the answers kept
+    if refusal is not None:
+        raise refusal
+    return application
+
+
 @transaction.atomic
 def application_submit(*, application_id: int, actor: User) -> Application:
     """Run the eligibility rules and submit, or mark the application ineligible.
 
-    Submitting twice (a double click) submits once.
+    Submitting twice (a double click, even two requests at the same instant)
+    submits once: the second waits for the first's row lock, then finds the
+    application submitted and changes nothing.
     """
     application = _lock(application_id)
     if application.status == Status.SUBMITTED:
