@@ -96,7 +96,8 @@ def email_queue(
     return email
 
 
-def _send_in_background(email_id: int) -> None:
+def _send_in_background(email_id: int) -> bool:
+    """Hand the row to a worker; False when the broker could not take it."""
     from .tasks import send_email  # the tasks module imports this one
 
     try:
@@ -104,6 +105,8 @@ def _send_in_background(email_id: int) -> None:
     except BrokerError:
         # The row is committed; the sweep sends it once the broker is back.
         logger.warning("Broker unavailable; email %s left for the sweep", email_id)
+        return False
+    return True
 
 
 def email_send(*, email_id: int) -> bool:
@@ -213,7 +216,8 @@ def email_resend(*, email_id: int) -> None:
 def outbox_sweep(*, batch_size: int = 200) -> list[int]:
     """Queue the emails that are due: never handed to a worker, or due a retry.
 
-    Returns the ids it queued.
+    Returns the ids it queued. When the broker refuses one, the rest wait for
+    the next sweep rather than each wait out the publish retries in turn.
     """
     now = timezone.now()
     OutboundEmail.objects.filter(
@@ -226,9 +230,12 @@ def outbox_sweep(*, batch_size: int = 200) -> list[int]:
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:batch_size]
     )
+    queued = []
     for email_id in due:
-        _send_in_background(email_id)
-    return due
+        if not _send_in_background(email_id):
+            break
+        queued.append(email_id)
+    return queued
 
 
 def email_render_and_queue(

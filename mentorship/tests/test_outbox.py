@@ -86,6 +86,15 @@ def test_broker_down_keeps_the_row_for_the_sweep(django_capture_on_commit_callba
     assert email.status == Status.PENDING
     assert mail.outbox == []
 
+    # Still down: the sweep stops at the first refusal and queues nothing.
+    later = queue(key="event:2")
+    with mock.patch.object(
+        send_email, "delay", side_effect=BrokerError("down")
+    ) as delay:
+        assert services.outbox_sweep() == []
+    assert delay.call_count == 1
+    later.delete()
+
     assert sweep_outbox() == 1
     email.refresh_from_db()
     assert email.status == Status.SENT
