@@ -20,7 +20,6 @@ from django.urls import reverse
 from accounts.models import Interest
 from accounts.testing import Client
 from applications.models import Application, ApplicationEvent
-from conftest import require_service
 from mentorship import services as outbox
 from mentorship.celery import app as celery_app
 from mentorship.models import OutboundEmail
@@ -47,15 +46,6 @@ def _taxonomy(transactional_db):
     if not Interest.objects.exists():
         migration = import_module("accounts.migrations.0004_interest_taxonomy")
         migration.create_taxonomy(django_apps, None)
-
-
-@pytest.fixture
-def postgresql(transactional_db):
-    def check():
-        if connection.vendor != "postgresql":
-            raise RuntimeError("the database is not PostgreSQL (set DATABASE_URL)")
-
-    require_service("PostgreSQL", check)
 
 
 @pytest.fixture

@@ -9,20 +9,11 @@ from django.db import connection
 from django.urls import reverse
 
 from accounts.testing import Client
-from conftest import make_user, require_service
+from conftest import make_user
 from matching.models import Proposal
 from mentorship.models import OutboundEmail, Pairing
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def postgresql(transactional_db):
-    def check():
-        if connection.vendor != "postgresql":
-            raise RuntimeError("the database is not PostgreSQL (set DATABASE_URL)")
-
-    require_service("PostgreSQL", check)
 
 
 def hold_locks_a_moment(execute, sql, params, many, context):

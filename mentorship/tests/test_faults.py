@@ -9,10 +9,8 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import connection
 from django.utils import timezone
 
-from conftest import require_service
 from mentorship import services
 from mentorship.celery import app as celery_app
 from mentorship.models import OutboundEmail
@@ -22,15 +20,6 @@ from .faults import FakeSmtpServer, WorkerProcess, database_url, wait_for
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
 Status = OutboundEmail.Status
-
-
-@pytest.fixture
-def postgresql(transactional_db):
-    def check():
-        if connection.vendor != "postgresql":
-            raise RuntimeError("the database is not PostgreSQL (set DATABASE_URL)")
-
-    require_service("PostgreSQL", check)
 
 
 @pytest.fixture
