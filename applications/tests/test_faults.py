@@ -26,7 +26,7 @@ from mentorship.models import OutboundEmail
 from mentorship.tasks import send_email
 from mentorship.tests.faults import (
     TcpProxy,
-    point_celery_at,
+    celery_broker,
     terminate_backend,
     wait_for,
 )
@@ -64,12 +64,11 @@ def broker(redis_url, settings):
             "KEY_PREFIX": "faults-test",
         }
     }
-    point_celery_at(url)
-    celery_app.conf.task_always_eager = False
-    celery_app.control.purge()
-    yield proxy
-    proxy.stop()
-    point_celery_at(redis_url)
+    with celery_broker(url):
+        celery_app.conf.task_always_eager = False
+        celery_app.control.purge()
+        yield proxy
+        proxy.stop()
 
 
 def started(client, user):

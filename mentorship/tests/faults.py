@@ -123,15 +123,29 @@ class TcpProxy:
             _shutdown(sock)
 
 
-def point_celery_at(url: str) -> None:
-    """Make this process publish to ``url`` from now on.
+@contextlib.contextmanager
+def celery_broker(url: str):
+    """This process publishes to ``url`` inside the block, and as before
+    after it.
 
     Celery reads CELERY_BROKER_URL from the environment before its own
     configuration, and keeps its connection pools until told to drop them.
     """
-    os.environ["CELERY_BROKER_URL"] = url
-    celery_app.conf.broker_url = url
-    celery_app._after_fork()  # drops the connection and producer pools
+    before = os.environ.get("CELERY_BROKER_URL"), celery_app.conf.broker_url
+
+    def point_at(environment: str | None, configured: str) -> None:
+        if environment is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = environment
+        celery_app.conf.broker_url = configured
+        celery_app._after_fork()  # drops the connection and producer pools
+
+    point_at(url, url)
+    try:
+        yield
+    finally:
+        point_at(*before)
 
 
 class FakeSmtpServer:
