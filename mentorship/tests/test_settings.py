@@ -89,7 +89,7 @@ def test_environment_drives_database_broker_cache_and_email():
     assert result.stdout.split() == [
         "django.db.backends.postgresql",
         "False",
-        "django.core.cache.backends.redis.RedisCache",
+        "mentorship.cache.RedisCacheWithFallback",
         "django.core.mail.backends.smtp.EmailBackend",
         "smtp.example.org",
         "True",
