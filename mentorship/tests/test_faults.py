@@ -8,6 +8,7 @@ never skip, when a service is missing.
 from datetime import timedelta
 
 import pytest
+import redis
 import time_machine
 from django.utils import timezone
 
@@ -29,6 +30,10 @@ def broker(redis_url):
     celery_app.control.purge()  # what earlier runs left would go first
     yield redis_url
     celery_app.control.purge()
+    # A killed worker never acknowledged its task: Redis would hand it out
+    # again after the visibility timeout (two days), to whichever test run
+    # is consuming then. Its workers are gone (their fixture ends first).
+    redis.Redis.from_url(redis_url).delete("unacked", "unacked_index")
 
 
 @pytest.fixture
