@@ -19,7 +19,7 @@ from mentorship.models import Cycle, OutboundEmail
 from mentorship.services import absolute_url, email_render_and_queue
 
 from . import eligibility, states
-from .cv import detect_cv_type
+from .cv import detect_cv_type, same_cv
 from .models import (
     FORMER_APPLICANT,
     Application,
@@ -161,6 +161,8 @@ def application_update(
     """
     application = Application.objects.select_for_update().get(pk=application_id)
     _refuse_unless_open(application, at=timezone.now())
+    if cv is not None and same_cv(application.cv, application.cv_filename, cv):
+        cv = None  # the same file again: not a change that reopens anything
     many = {k: answers.pop(k) for k in ("interests", "career_goals") if k in answers}
     changed = cv is not None or any(
         set(getattr(application, field).values_list("pk", flat=True))
@@ -215,11 +217,45 @@ def application_attach_cv(*, application_id: int, actor: User, cv) -> Applicatio
     )
 
 
+def application_save(
+    *, application_id: int, actor: User, answers: dict, cv=None, submit: bool
+) -> Application:
+    """Save the applicant's answers and, with ``submit``, send them: submit a
+    draft, or resubmit what staff asked to change.
+
+    One transaction: a failure part way (the database lost mid-request)
+    leaves the application as it was, never a submitted application turned
+    back into a draft by its changes without the submission that followed.
+    A submission the application's state refuses (ApplicationError) is
+    raised after the answers are saved.
+    """
+    refusal = None
+    with transaction.atomic():
+        application = application_update(
+            application_id=application_id, actor=actor, answers=answers, cv=cv
+        )
+        if submit:
+            send = (
+                application_resubmit
+                if application.status == Status.INFO_REQUESTED
+                else application_submit
+            )
+            try:
+                application = send(application_id=application_id, actor=actor)
+            except ApplicationError as error:
+                refusal = error  # its savepoint is rolled back, the answers kept
+    if refusal is not None:
+        raise refusal
+    return application
+
+
 @transaction.atomic
 def application_submit(*, application_id: int, actor: User) -> Application:
     """Run the eligibility rules and submit, or mark the application ineligible.
 
-    Submitting twice (a double click) submits once.
+    Submitting twice (a double click, even two requests at the same instant)
+    submits once: the second waits for the first's row lock, then finds the
+    application submitted and changes nothing.
     """
     application = _lock(application_id)
     if application.status == Status.SUBMITTED:

@@ -49,7 +49,10 @@ logger = logging.getLogger(__name__)
 
 # A row left "sending" this long belongs to a worker that died mid-send. It is
 # sent again: at worst twice, which beats never for the rare worker crash
-# between the SMTP server's acceptance and our commit.
+# between the SMTP server's acceptance and our commit (both copies carry the
+# same Message-ID). A worker killed before the server accepted the message
+# leaves nothing delivered, so the second sending is the only one.
+# mentorship/tests/test_faults.py kills real workers at both moments.
 STALE_CLAIM = timedelta(minutes=15)
 
 
@@ -100,7 +103,8 @@ def email_queue(
     return email
 
 
-def _send_in_background(email_id: int) -> None:
+def _send_in_background(email_id: int) -> bool:
+    """Hand the row to a worker; False when the broker could not take it."""
     from .tasks import send_email  # the tasks module imports this one
 
     try:
@@ -108,6 +112,8 @@ def _send_in_background(email_id: int) -> None:
     except BrokerError:
         # The row is committed; the sweep sends it once the broker is back.
         logger.warning("Broker unavailable; email %s left for the sweep", email_id)
+        return False
+    return True
 
 
 def email_send(*, email_id: int) -> bool:
@@ -149,13 +155,28 @@ def _forget_if_asked(email: OutboundEmail) -> None:
         )
 
 
+def message_id(email: OutboundEmail) -> str:
+    """The same Message-ID for every attempt at one outbox row.
+
+    A worker that dies after the server accepted a message but before the row
+    says so leaves it to be sent again (see STALE_CLAIM); the copy then names
+    itself the same message, which mail systems use to recognise duplicates.
+    """
+    domain = parseaddr(email.from_email)[1].rpartition("@")[2] or "localhost"
+    digest = hashlib.sha256(email.idempotency_key.encode()).hexdigest()[:20]
+    return f"<outbox.{email.pk}.{digest}@{domain}>"
+
+
 def _deliver(email: OutboundEmail) -> None:
+    headers = dict(email.headers)
+    if not any(name.lower() == "message-id" for name in headers):
+        headers["Message-ID"] = message_id(email)
     message = EmailMultiAlternatives(
         subject=email.subject,
         body=email.body_text,
         from_email=email.from_email,
         to=[email.to],
-        headers=email.headers,
+        headers=headers,
         connection=get_connection(settings.OUTBOX_DELIVERY_BACKEND),
     )
     if email.body_html:
@@ -216,7 +237,8 @@ def email_resend(*, email_id: int) -> None:
 def outbox_sweep(*, batch_size: int = 200) -> list[int]:
     """Queue the emails that are due: never handed to a worker, or due a retry.
 
-    Returns the ids it queued.
+    Returns the ids it queued. When the broker refuses one, the rest wait for
+    the next sweep rather than each wait out the publish retries in turn.
     """
     now = timezone.now()
     OutboundEmail.objects.filter(
@@ -229,9 +251,12 @@ def outbox_sweep(*, batch_size: int = 200) -> list[int]:
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:batch_size]
     )
+    queued = []
     for email_id in due:
-        _send_in_background(email_id)
-    return due
+        if not _send_in_background(email_id):
+            break
+        queued.append(email_id)
+    return queued
 
 
 def email_render(*, template: str, context: dict, time_zone: str = "UTC") -> dict:

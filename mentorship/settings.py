@@ -181,9 +181,13 @@ _cache_url = REDIS_URL or (
 if _cache_url:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # With Redis down, each process counts in its own memory until it
+            # is back, rather than every login failing (see mentorship/cache.py).
+            "BACKEND": "mentorship.cache.RedisCacheWithFallback",
             "LOCATION": _cache_url,
             "KEY_PREFIX": "mentorship",
+            # Fail over quickly when Redis hangs rather than hold the request.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
@@ -317,7 +321,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
