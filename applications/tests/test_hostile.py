@@ -128,3 +128,18 @@ def test_plain_text_email_is_not_html_escaped(
             context={"applicant": mentee, "application": None, "status_url": "u"},
         )
     assert "Dr. O'Brien & Partner" in mail.outbox[0].body
+
+
+def test_an_empty_post_shows_the_form_again_and_changes_nothing(
+    client, mentee, open_cycle, complete_answers, django_capture_on_commit_callbacks
+):
+    # It used to fail with a 500: the unbound form has no cleaned data.
+    application = submitted(
+        client, mentee, complete_answers, django_capture_on_commit_callbacks
+    )
+    response = client.post(FORM)
+    assert response.status_code == 200
+    assert response.context["form"].errors == {}
+    application.refresh_from_db()
+    assert application.status == "submitted"
+    assert application.statement == complete_answers["statement"]
