@@ -8,6 +8,7 @@ from django.urls import reverse
 from applications import services
 from applications.cv import validate_cv
 from applications.models import Application
+from conftest import make_user
 
 from .conftest import PDF_BYTES, docx, pdf
 
@@ -140,6 +141,18 @@ def test_anyone_else_gets_404_for_the_cv_and_the_application(
     )
     application_with_cv.refresh_from_db()
     assert application_with_cv.status == "draft"
+
+
+def test_staff_who_may_not_view_applications_get_404_for_the_page_too(
+    client, application_with_cv
+):
+    # The application's page was open to any staff member, whatever their
+    # permissions, while its CV needed the permission to view applications.
+    clerk = make_user("clerk@example.com", is_staff=True)
+    client.force_login(clerk)
+    for name in ("detail", "cv"):
+        url = reverse(f"applications:{name}", args=[application_with_cv.pk])
+        assert client.get(url).status_code == 404, name
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client, application_with_cv):
