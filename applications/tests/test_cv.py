@@ -40,6 +40,15 @@ def test_other_files_are_refused_with_a_clear_message(upload, message):
     assert message in " ".join(error.value.messages)
 
 
+def test_a_file_just_over_the_limit_says_a_size_over_it():
+    upload = SimpleUploadedFile("cv.pdf", PDF_BYTES + b"\x00" * (5 * 1024 * 1024))
+    with pytest.raises(ValidationError) as error:
+        validate_cv(upload, max_mb=5)
+    assert error.value.messages == [
+        "The file is 5.1 MB; the largest CV we accept is 5 MB."
+    ]
+
+
 def test_a_zip_that_is_not_a_word_document_is_refused():
     import io
     import zipfile
