@@ -239,7 +239,8 @@ def tables_written(queries) -> set[str]:
             if command == "SAVEPOINT":
                 marks[name] = len(writes)
             elif command == "ROLLBACK TO SAVEPOINT":
-                del writes[marks[name] :]
+                # A savepoint made before the capture began undoes it all.
+                del writes[marks.get(name, 0) :]
     return set(writes) - NOT_A_CHANGE
 
 
