@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
+from .admin_selection import SelectedIdsMixin
 from .models import Interest, User
 
 
@@ -20,7 +21,7 @@ class UserEditForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(SelectedIdsMixin, BaseUserAdmin):
     form = UserEditForm
     add_form = UserCreationForm
     ordering = ["email"]
@@ -58,7 +59,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(Interest)
-class InterestAdmin(admin.ModelAdmin):
+class InterestAdmin(SelectedIdsMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "position", "is_active", "slug"]
     list_editable = ["position", "is_active"]
     list_filter = ["kind", "is_active"]
@@ -75,7 +76,7 @@ admin.site.unregister(Authenticator)
 
 
 @admin.register(Authenticator)
-class AuthenticatorAdmin(AllauthAuthenticatorAdmin):
+class AuthenticatorAdmin(SelectedIdsMixin, AllauthAuthenticatorAdmin):
     fields = ["user", "type", "created_at", "last_used_at"]
     readonly_fields = fields
     search_fields = ["user__email", "user__full_name"]

@@ -11,6 +11,7 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.admin_selection import SelectedIdsMixin
 from accounts.models import Interest, MentorProfile
 from accounts.regions import countries_in_sub_region, sub_region_of, sub_regions
 from accounts.timezones import zone_or_utc
@@ -40,7 +41,7 @@ from .security import allow_email_styles
 
 
 @admin.register(OutboundEmail)
-class OutboundEmailAdmin(admin.ModelAdmin):
+class OutboundEmailAdmin(SelectedIdsMixin, admin.ModelAdmin):
     list_display = [
         "subject",
         "to",
@@ -188,7 +189,7 @@ CycleMatchingForm = type(
 
 
 @admin.register(Cycle)
-class CycleAdmin(admin.ModelAdmin):
+class CycleAdmin(SelectedIdsMixin, admin.ModelAdmin):
     form = CycleMatchingForm
     list_display = ["name", "window", "open_now", "program_starts_on"]
     search_fields = ["name"]
@@ -289,7 +290,7 @@ class UnsubscribedFilter(_HasTimeFilter):
 
 
 @admin.register(OpeningNotification)
-class OpeningNotificationAdmin(admin.ModelAdmin):
+class OpeningNotificationAdmin(SelectedIdsMixin, admin.ModelAdmin):
     list_display = [
         "email",
         "waiting_for",
@@ -381,7 +382,7 @@ DECISIONS = {
 
 
 @admin.register(MentorProfile)
-class MentorProfileAdmin(SimpleHistoryAdmin):
+class MentorProfileAdmin(SelectedIdsMixin, SimpleHistoryAdmin):
     list_display = [
         "user",
         "country",
@@ -646,7 +647,7 @@ class CheckInInline(admin.TabularInline):
 
 
 @admin.register(CheckIn)
-class CheckInAdmin(admin.ModelAdmin):
+class CheckInAdmin(SelectedIdsMixin, admin.ModelAdmin):
     """Contacts the pairs logged; "disputed" lists the ones the other person
     said did not happen, for staff to follow up."""
 
@@ -688,7 +689,7 @@ class CheckInAdmin(admin.ModelAdmin):
 
 
 @admin.register(Pairing)
-class PairingAdmin(admin.ModelAdmin):
+class PairingAdmin(SelectedIdsMixin, admin.ModelAdmin):
     """Every pairing, for staff to look up and to host the introductory call.
     Pairings are made by matching."""
 
@@ -930,7 +931,7 @@ class AnsweredFilter(_HasTimeFilter):
 
 
 @admin.register(SurveyResponse)
-class SurveyResponseAdmin(admin.ModelAdmin):
+class SurveyResponseAdmin(SelectedIdsMixin, admin.ModelAdmin):
     """Every survey sent, and the answers; read-only. The results per cycle
     are at /staff/surveys/."""
 
