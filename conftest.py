@@ -5,12 +5,40 @@ import os
 import pytest
 from allauth.account.models import EmailAddress
 from django.core.cache import cache
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from accounts.models import User
 from accounts.testing import Client, activate_two_factor
 from mentorship.celery import app as celery_app
 
 PASSWORD = "a-long-test-password-1"
+
+# Property-based tests (hypothesis) post many generated requests per test:
+# a modest number, with no per-example deadline (a page takes what it takes
+# on a busy CI machine), and no example database in the work tree. Each
+# example undoes its own changes (mentorship.tests.world.rolled_back), which
+# is why examples may share a test's function-scoped fixtures. CI draws the
+# same examples every run, so a red build is never a matter of luck; run
+# with HYPOTHESIS_PROFILE=explore to look further.
+hypothesis_settings.register_profile(
+    "project",
+    max_examples=15,
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+hypothesis_settings.register_profile(
+    "ci", parent=hypothesis_settings.get_profile("project"), derandomize=True
+)
+hypothesis_settings.register_profile(
+    "explore", parent=hypothesis_settings.get_profile("project"), max_examples=300
+)
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE")
+    or ("ci" if os.environ.get("CI") else "project")
+)
 
 
 @pytest.fixture(autouse=True)

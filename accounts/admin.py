@@ -5,6 +5,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
 from .admin_pages import DeletePageQueriesMixin
+from .admin_selection import SelectedIdsMixin
 from .models import Interest, User
 
 
@@ -36,7 +37,7 @@ class DeletedFilter(admin.SimpleListFilter):
 
 
 @admin.register(User)
-class UserAdmin(DeletePageQueriesMixin, BaseUserAdmin):
+class UserAdmin(SelectedIdsMixin, DeletePageQueriesMixin, BaseUserAdmin):
     form = UserEditForm
     add_form = UserCreationForm
     ordering = ["email"]
@@ -74,7 +75,7 @@ class UserAdmin(DeletePageQueriesMixin, BaseUserAdmin):
 
 
 @admin.register(Interest)
-class InterestAdmin(DeletePageQueriesMixin, admin.ModelAdmin):
+class InterestAdmin(SelectedIdsMixin, DeletePageQueriesMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "position", "is_active", "slug"]
     list_editable = ["position", "is_active"]
     list_filter = ["kind", "is_active"]
@@ -91,7 +92,7 @@ admin.site.unregister(Authenticator)
 
 
 @admin.register(Authenticator)
-class AuthenticatorAdmin(AllauthAuthenticatorAdmin):
+class AuthenticatorAdmin(SelectedIdsMixin, AllauthAuthenticatorAdmin):
     fields = ["user", "type", "created_at", "last_used_at"]
     readonly_fields = fields
     search_fields = ["user__email", "user__full_name"]

@@ -9,6 +9,17 @@ from .timezones import time_zone_choices
 MAX_PK = 2**63 - 1
 
 
+def pk_or_none(value) -> int | None:
+    """The id that `value` spells, if it can be one: ASCII digits only (for
+    str.isdigit(), a superscript two and the Arabic-Indic digits are digits
+    too: int() refuses the first and reads the others), no larger than the
+    database holds."""
+    text = str(value)
+    if text.isascii() and text.isdigit() and int(text) <= MAX_PK:
+        return int(text)
+    return None
+
+
 def clean_person_name(value: str) -> str:
     name = " ".join(value.split())
     if not name:
@@ -22,12 +33,11 @@ class InterestChoiceField(forms.ModelMultipleChoiceField):
 
     def _check_values(self, value):
         for pk in value:
-            text = str(pk)
-            if not text.isdigit() or int(text) > MAX_PK:
+            if pk_or_none(pk) is None:
                 raise forms.ValidationError(
                     self.error_messages["invalid_choice"],
                     code="invalid_choice",
-                    params={"value": text[:20]},
+                    params={"value": str(pk)[:20]},
                 )
         return super()._check_values(value)
 

@@ -9,10 +9,10 @@ from .models import Application
 def get_application_for_user(user, pk: int) -> Application:
     """The application if this user may see it; 404 for everyone else.
 
-    The applicant and staff may.
+    The applicant may, and staff who may view applications (as for the CV).
     """
     applications = Application.objects.select_related("cycle", "applicant")
-    if user.is_staff:
+    if user.is_staff and user.has_perm("applications.view_application"):
         return get_object_or_404(applications, pk=pk)
     return get_object_or_404(applications, pk=pk, applicant_id=user.pk)
 

@@ -28,7 +28,8 @@ from accounts.admin_pages import (
     HistoryAdmin,
     PlainActionCheckboxMixin,
 )
-from accounts.forms import MAX_PK
+from accounts.admin_selection import SelectedIdsMixin
+from accounts.forms import pk_or_none
 from accounts.models import MeetingWay
 from accounts.regions import region_of, sub_regions
 from mentorship.security import allow_email_styles
@@ -162,8 +163,9 @@ def _bulk_action(spec: ReviewAction):
 def _posted_ids(request) -> list[int]:
     ids = []
     for value in request.POST.getlist(ACTION_CHECKBOX_NAME):
-        if value.isdigit() and int(value) <= MAX_PK and int(value) not in ids:
-            ids.append(int(value))
+        pk = pk_or_none(value)
+        if pk is not None and pk not in ids:
+            ids.append(pk)
     return ids[:MAX_BATCH]
 
 
@@ -371,14 +373,14 @@ class ApplicationEventInline(admin.TabularInline):
 
 
 @admin.register(DeclineReason)
-class DeclineReasonAdmin(DeletePageQueriesMixin, admin.ModelAdmin):
+class DeclineReasonAdmin(SelectedIdsMixin, DeletePageQueriesMixin, admin.ModelAdmin):
     list_display = ["title", "text", "is_active", "position"]
     list_editable = ["is_active", "position"]
     search_fields = ["title", "text"]
 
 
 @admin.register(Application)
-class ApplicationAdmin(PlainActionCheckboxMixin, HistoryAdmin):
+class ApplicationAdmin(SelectedIdsMixin, PlainActionCheckboxMixin, HistoryAdmin):
     list_display = [
         "applicant_column",
         "country_column",

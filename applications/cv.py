@@ -5,6 +5,7 @@ renamed executable or web page is refused.
 """
 
 import hashlib
+import math
 import zipfile
 
 from django.core.exceptions import ValidationError
@@ -39,10 +40,13 @@ def validate_cv(upload, *, max_mb: int) -> str:
     if upload.size == 0:
         raise ValidationError("The file is empty. Choose your CV again.", code="empty")
     if upload.size > max_mb * 1024 * 1024:
+        # Rounded up: a file just over 5 MB is "5.1 MB", never "5.0 MB", which
+        # would read as within the limit it is refused for.
+        size = math.ceil(upload.size / 1024 / 1024 * 10) / 10
         raise ValidationError(
             "The file is %(size).1f MB; the largest CV we accept is %(max)d MB.",
             code="too_large",
-            params={"size": upload.size / 1024 / 1024, "max": max_mb},
+            params={"size": size, "max": max_mb},
         )
     kind = detect_cv_type(upload)
     if kind is None:

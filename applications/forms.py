@@ -3,10 +3,10 @@ from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 
 from accounts.forms import (
-    MAX_PK,
     InterestChoiceField,
     TimeZoneField,
     keep_retired_interests,
+    pk_or_none,
 )
 from accounts.languages import LANGUAGES
 from accounts.models import Interest, MeetingWay, MembershipType, User
@@ -251,7 +251,7 @@ class BoundedChoiceField(forms.ModelChoiceField):
 
     def to_python(self, value):
         text = str(value or "")
-        if text and (not text.isdigit() or int(text) > MAX_PK):
+        if text and pk_or_none(text) is None:
             raise forms.ValidationError(
                 self.error_messages["invalid_choice"], code="invalid_choice"
             )

@@ -116,7 +116,9 @@ def application_form(request):
         submitting=submitting,
         max_cv_mb=application.cycle.cv_max_mb,
     )
-    if request.method == "POST":
+    # A POST with nothing in it (no browser sends one: the form always has its
+    # fields and a button) leaves the form unbound; it is shown again as it is.
+    if request.method == "POST" and form.is_bound:
         valid = form.is_valid()
         upload = form.cleaned_data.get("cv") if "cv" not in form.errors else None
         if not valid:

@@ -7,6 +7,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from accounts.admin_pages import DeletePageQueriesMixin
+from accounts.admin_selection import SelectedIdsMixin
+from accounts.forms import pk_or_none
 from applications import services as application_services
 from mentorship.models import Cycle
 
@@ -35,7 +37,7 @@ RUN_ACTIONS = {"lock", "unlock", "remove", "accept", "accept_all", "rerun", "wai
 
 
 @admin.register(MatchRun)
-class MatchRunAdmin(admin.ModelAdmin):
+class MatchRunAdmin(SelectedIdsMixin, admin.ModelAdmin):
     list_display = [
         "__str__",
         "created_by",
@@ -268,11 +270,11 @@ class MatchRunAdmin(admin.ModelAdmin):
 
 
 def _pk(value: str) -> int:
-    return int(value) if value.isdigit() and len(value) < 19 else 0
+    return pk_or_none(value) or 0
 
 
 @admin.register(Exclusion)
-class ExclusionAdmin(DeletePageQueriesMixin, admin.ModelAdmin):
+class ExclusionAdmin(SelectedIdsMixin, DeletePageQueriesMixin, admin.ModelAdmin):
     list_display = ["mentee", "mentor", "note", "created_by", "created_at"]
     list_select_related = ["mentee", "mentor", "created_by"]
     search_fields = [
@@ -299,7 +301,7 @@ class ExclusionAdmin(DeletePageQueriesMixin, admin.ModelAdmin):
 
 
 @admin.register(MenteePreference)
-class MenteePreferenceAdmin(DeletePageQueriesMixin, admin.ModelAdmin):
+class MenteePreferenceAdmin(SelectedIdsMixin, DeletePageQueriesMixin, admin.ModelAdmin):
     list_display = ["application", "rank", "mentor", "created_at"]
     list_select_related = [
         "application__applicant",

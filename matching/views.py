@@ -108,7 +108,7 @@ ATTENTION_PAGE_SIZE = 25
 
 def _progress_url(cycle_id: int, page: str = "") -> str:
     query = {"cycle": cycle_id}
-    if page.isdigit():
+    if page.isascii() and page.isdigit():
         query["page"] = page
     return f"{reverse('matching:progress')}?{urlencode(query)}#attention"
 

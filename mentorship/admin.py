@@ -12,6 +12,7 @@ from django.utils.html import format_html
 
 from accounts import personal_data
 from accounts.admin_pages import DeletePageQueriesMixin, HistoryAdmin
+from accounts.admin_selection import SelectedIdsMixin
 from accounts.models import DataExport, DeletionRequest, Interest, MentorProfile
 from accounts.regions import countries_in_sub_region, sub_region_of, sub_regions
 from accounts.timezones import zone_or_utc
@@ -41,7 +42,7 @@ from .security import allow_email_styles
 
 
 @admin.register(OutboundEmail)
-class OutboundEmailAdmin(admin.ModelAdmin):
+class OutboundEmailAdmin(SelectedIdsMixin, admin.ModelAdmin):
     list_display = [
         "subject",
         "to",
@@ -189,7 +190,7 @@ CycleMatchingForm = type(
 
 
 @admin.register(Cycle)
-class CycleAdmin(DeletePageQueriesMixin, admin.ModelAdmin):
+class CycleAdmin(SelectedIdsMixin, DeletePageQueriesMixin, admin.ModelAdmin):
     form = CycleMatchingForm
     list_display = ["name", "window", "open_now", "program_starts_on"]
     search_fields = ["name"]
@@ -290,7 +291,9 @@ class UnsubscribedFilter(_HasTimeFilter):
 
 
 @admin.register(OpeningNotification)
-class OpeningNotificationAdmin(DeletePageQueriesMixin, admin.ModelAdmin):
+class OpeningNotificationAdmin(
+    SelectedIdsMixin, DeletePageQueriesMixin, admin.ModelAdmin
+):
     list_display = [
         "email",
         "waiting_for",
@@ -382,7 +385,7 @@ DECISIONS = {
 
 
 @admin.register(MentorProfile)
-class MentorProfileAdmin(DeletePageQueriesMixin, HistoryAdmin):
+class MentorProfileAdmin(SelectedIdsMixin, DeletePageQueriesMixin, HistoryAdmin):
     list_display = [
         "user",
         "country",
@@ -654,7 +657,7 @@ class CheckInInline(admin.TabularInline):
 
 
 @admin.register(CheckIn)
-class CheckInAdmin(admin.ModelAdmin):
+class CheckInAdmin(SelectedIdsMixin, admin.ModelAdmin):
     """Contacts the pairs logged; "disputed" lists the ones the other person
     said did not happen, for staff to follow up."""
 
@@ -696,7 +699,7 @@ class CheckInAdmin(admin.ModelAdmin):
 
 
 @admin.register(Pairing)
-class PairingAdmin(admin.ModelAdmin):
+class PairingAdmin(SelectedIdsMixin, admin.ModelAdmin):
     """Every pairing, for staff to look up and to host the introductory call.
     Pairings are made by matching."""
 
@@ -938,7 +941,7 @@ class AnsweredFilter(_HasTimeFilter):
 
 
 @admin.register(SurveyResponse)
-class SurveyResponseAdmin(admin.ModelAdmin):
+class SurveyResponseAdmin(SelectedIdsMixin, admin.ModelAdmin):
     """Every survey sent, and the answers; read-only. The results per cycle
     are at /staff/surveys/."""
 

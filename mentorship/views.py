@@ -2,7 +2,7 @@ from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Exists, F, OuterRef, Prefetch
-from django.http import FileResponse, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -555,6 +555,10 @@ def pulse(request, token):
 def survey(request, pk, kind):
     """One person's closing or follow-up survey: answered once, from the
     email's link or the pairing page. Only someone it was sent to sees it."""
+    if kind not in SurveyResponse.Kind.values:
+        # Before any query: the URL takes any text, which PostgreSQL may
+        # refuse to compare (a NUL character) with a server error.
+        raise Http404
     pairing = get_pairing_for_user(request.user, pk)
     response = get_object_or_404(
         SurveyResponse, pairing=pairing, person=request.user, kind=kind

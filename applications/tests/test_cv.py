@@ -8,6 +8,7 @@ from django.urls import reverse
 from applications import services
 from applications.cv import validate_cv
 from applications.models import Application
+from conftest import make_user
 
 from .conftest import PDF_BYTES, docx, pdf
 
@@ -37,6 +38,15 @@ def test_other_files_are_refused_with_a_clear_message(upload, message):
     with pytest.raises(ValidationError) as error:
         validate_cv(upload, max_mb=5)
     assert message in " ".join(error.value.messages)
+
+
+def test_a_file_just_over_the_limit_says_a_size_over_it():
+    upload = SimpleUploadedFile("cv.pdf", PDF_BYTES + b"\x00" * (5 * 1024 * 1024))
+    with pytest.raises(ValidationError) as error:
+        validate_cv(upload, max_mb=5)
+    assert error.value.messages == [
+        "The file is 5.1 MB; the largest CV we accept is 5 MB."
+    ]
 
 
 def test_a_zip_that_is_not_a_word_document_is_refused():
@@ -140,6 +150,18 @@ def test_anyone_else_gets_404_for_the_cv_and_the_application(
     )
     application_with_cv.refresh_from_db()
     assert application_with_cv.status == "draft"
+
+
+def test_staff_who_may_not_view_applications_get_404_for_the_page_too(
+    client, application_with_cv
+):
+    # The application's page was open to any staff member, whatever their
+    # permissions, while its CV needed the permission to view applications.
+    clerk = make_user("clerk@example.com", is_staff=True)
+    client.force_login(clerk)
+    for name in ("detail", "cv"):
+        url = reverse(f"applications:{name}", args=[application_with_cv.pk])
+        assert client.get(url).status_code == 404, name
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client, application_with_cv):

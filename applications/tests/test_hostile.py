@@ -1,11 +1,13 @@
 """Findings of a review, kept as tests: odd input never crashes or un-submits."""
 
+import pytest
 from django.core import mail
 from django.urls import reverse
 
 from accounts.models import Interest
 from applications.models import Application
 from mentorship.services import email_render_and_queue
+from mentorship.tests.world import rolled_back
 
 from .conftest import pdf
 
@@ -22,17 +24,56 @@ def submitted(client, user, answers, capture):
     return application
 
 
-def test_an_interest_id_too_large_for_the_database_is_a_field_error(
-    client, mentee, open_cycle, complete_answers
+# "²" passes str.isdigit() and fails int(): it was a server error; "١٢" (Arabic-
+# Indic digits) was read as 12.
+@pytest.mark.parametrize("value", ["9" * 25, "\u00b2", "\u0661\u0662", "-1"])
+def test_an_interest_id_that_is_not_one_is_a_field_error(
+    client, mentee, open_cycle, complete_answers, value
 ):
     client.force_login(mentee)
     client.post(reverse("applications:apply"))
     for field in ("interests", "career_goals"):
         response = client.post(
-            FORM, {**complete_answers, field: ["9" * 25], "action": "submit"}
+            FORM, {**complete_answers, field: [value], "action": "submit"}
         )
         assert response.status_code == 200
         assert field in response.context["form"].errors
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "abc", "9" * 25, "1 OR 1=1"])
+def test_selected_rows_that_are_not_ids_select_nothing(
+    client, staff, under_review, value
+):
+    # Django's admin looked the rows up with the id as it came: a server error.
+    client.force_login(staff)
+    for data in (
+        {"action": "review_approve"},
+        {"action": "review_approve", "step": "confirm"},
+    ):
+        with rolled_back() as written:
+            response = client.post(
+                reverse("admin:applications_application_changelist"),
+                {**data, "_selected_action": [value]},
+                follow=True,
+            )
+        assert response.status_code == 200
+        assert not written
+    under_review.refresh_from_db()
+    assert under_review.status == "under_review"
+
+
+def test_every_admin_of_the_project_drops_ids_that_are_not_ids():
+    from django.contrib import admin
+
+    from accounts.admin_selection import SelectedIdsMixin
+
+    ours = ("accounts", "mentorship", "applications", "matching")
+    for model, model_admin in admin.site._registry.items():
+        if (
+            model._meta.app_label in ours
+            or model_admin.__module__.split(".")[0] in ours
+        ):
+            assert isinstance(model_admin, SelectedIdsMixin), model
 
 
 def test_a_new_cv_on_a_form_with_errors_does_not_unsubmit(
@@ -128,3 +169,18 @@ def test_plain_text_email_is_not_html_escaped(
             context={"applicant": mentee, "application": None, "status_url": "u"},
         )
     assert "Dr. O'Brien & Partner" in mail.outbox[0].body
+
+
+def test_an_empty_post_shows_the_form_again_and_changes_nothing(
+    client, mentee, open_cycle, complete_answers, django_capture_on_commit_callbacks
+):
+    # It used to fail with a 500: the unbound form has no cleaned data.
+    application = submitted(
+        client, mentee, complete_answers, django_capture_on_commit_callbacks
+    )
+    response = client.post(FORM)
+    assert response.status_code == 200
+    assert response.context["form"].errors == {}
+    application.refresh_from_db()
+    assert application.status == "submitted"
+    assert application.statement == complete_answers["statement"]

@@ -358,3 +358,21 @@ def test_the_survey_page_carries_the_policy_and_no_inline_code(
     response = fetch(client, url)
     assert response.status_code == 200
     assert_strict_page(response, url)
+
+
+def test_an_address_with_a_nul_character_is_a_bad_request(client, world, staff):
+    # PostgreSQL refuses NUL in a query: these were server errors there.
+    client.force_login(staff)
+    pairing = world["pairing"]
+    for url in (
+        "/admin/mentorship/outboundemail/?status=%00",
+        "/admin/applications/application/?practice_country__exact=NG%00",
+        "/admin/accounts/mentorprofile/?interest=%00",
+        "/admin/mentorship/pairing/?q=%00",
+        "/admin/mentorship/pairing/?%00=1",
+        f"/pairings/{pairing.pk}/survey/closing%00/",
+        "/?next=%00",
+    ):
+        assert client.get(url).status_code == 400, url
+    # The same pages without it are pages.
+    assert client.get("/admin/mentorship/outboundemail/?status=sent").status_code == 200

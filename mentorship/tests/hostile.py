@@ -1,0 +1,224 @@
+"""Hostile input for property-based tests: what a careless client, a broken
+browser or an attacker might post, and the checks every answer must pass.
+
+Each form's fields get, independently, a valid value, nothing at all, or
+something hostile: very long text, control characters (NUL first among them:
+PostgreSQL refuses it in text), unicode edge cases, HTML and script, SQL
+fragments, numbers and dates that are not, lists where one value is expected,
+and other people's ids. Mixing valid and hostile values lets one bad field
+reach the code behind the others.
+"""
+
+from django.contrib.messages import constants as message_levels
+from django.contrib.messages import get_messages
+from hypothesis import event
+from hypothesis import strategies as st
+
+from .world import rolled_back
+
+# Each carries a marker, so that finding it raw in a page is never chance.
+HTML = [
+    '<script>alert("xss-1")</script>',
+    '"><img src=x onerror=alert("xss-2")>',
+    "'><svg onload=alert('xss-3')>",
+    '</textarea><script>alert("xss-4")</script>',
+    "<a href=\"javascript:alert('xss-5')\">xss-5</a>",
+    "<b onmouseover=alert('xss-6')>xss-6</b>",
+]
+SQL = [
+    "'; DROP TABLE accounts_user; --",
+    "' OR '1'='1",
+    '" OR 1=1 --',
+    "1; SELECT pg_sleep(10)--",
+    "%",
+    "_%_",
+    "\\",
+]
+CONTROL = [
+    "\x00",
+    "a\x00b",
+    "\x1b[31mred",
+    "\r\n\r\n",
+    "\x7f",
+    "\x08\x0b\x0c",
+    "\u202eevil",  # right-to-left override
+    "\ufeff",
+    "\u200b",
+    "\u2028",
+]
+UNICODE = [
+    "𝔘𝔫𝔦𝔠𝔬𝔡𝔢",  # noqa: RUF001 (letters that look like others, on purpose)
+    "Z\u0334\u0321a\u0337l\u0336g\u0338o",
+    "🧑🏽\u200d⚕️",
+    "ﷺ",
+    "İstanbul ß",
+    "²",  # a digit to str.isdigit(), not to int()
+    "١٢",  # Arabic-Indic digits
+    "½",
+    "\uffff",
+]
+NUMBERS = [
+    "-1",
+    "0",
+    "1.5",
+    "1e309",
+    "NaN",
+    "inf",
+    "2147483648",
+    "9223372036854775808",
+    "9" * 40,
+    "0x10",
+    " 7 ",
+]
+NOT_VALUES = ["[]", "{}", "null", "None", "true", "undefined", "", " "]
+DATES = [
+    "2027-02-30",
+    "0000-00-00",
+    "9999-12-31",
+    "0001-01-01",
+    "31/12/2026",
+    "2027-13-01T25:61",
+    "yesterday",
+]
+TEMPLATE = ["{{ 7|add:7 }}", "{% debug %}", "${7*7}"]
+
+SAMPLES = HTML + SQL + CONTROL + UNICODE + NUMBERS + NOT_VALUES + DATES + TEMPLATE
+
+# Text a browser can send: anything but lone surrogates, which no encoding
+# of a form carries.
+any_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
+
+long_text = st.builds(
+    lambda piece, times: piece * times,
+    st.sampled_from(["a", "<", "é", "\x00", "\U0001d54f", "' OR 1=1 "]),
+    st.integers(min_value=300, max_value=12_000),
+)
+
+
+def hostile_text() -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.sampled_from(SAMPLES),
+        any_text,
+        long_text,
+        st.lists(st.sampled_from(SAMPLES), min_size=2, max_size=3).map("".join),
+    )
+
+
+def hostile_value(*ids) -> st.SearchStrategy:
+    """One field's hostile value: text, someone's id, or several values
+    where one is expected."""
+    single = st.one_of(hostile_text(), st.sampled_from([str(i) for i in ids]))
+    if not ids:
+        single = hostile_text()
+    return st.one_of(single, st.lists(single, min_size=2, max_size=3))
+
+
+OMIT = object()
+
+
+def form_data(valid: dict, *ids, extra=()) -> st.SearchStrategy[dict]:
+    """A POST for a form whose valid answers are `valid`, with up to three
+    fields left out or made hostile and the others valid, so that one bad
+    field meets the code behind the good ones (and hostile text in a field
+    that takes any text is taken, and shown). `extra` names fields the form
+    does not have, which may be sent all the same."""
+    names = [*valid, *extra]
+
+    def build(chosen):
+        fields = {
+            name: st.one_of(st.just(OMIT), hostile_value(*ids))
+            if name in chosen
+            else st.just(valid[name])
+            for name in names
+            if name in chosen or name in valid
+        }
+        return st.fixed_dictionaries(fields)
+
+    chosen = st.lists(st.sampled_from(names), unique=True, max_size=3)
+    return chosen.flatmap(build).map(
+        lambda data: {k: v for k, v in data.items() if v is not OMIT}
+    )
+
+
+def texts_of(data: dict) -> list[str]:
+    values = []
+    for value in data.values():
+        values.extend(value if isinstance(value, list) else [value])
+    return [v for v in values if isinstance(v, str)]
+
+
+def assert_escaped(response, data: dict) -> None:
+    """No HTML that came in is in the page as HTML."""
+    if response.streaming or "html" not in response.get("Content-Type", ""):
+        return
+    html = response.content.decode()
+    for text in texts_of(data):
+        for payload in HTML:
+            assert payload not in text or payload not in html, payload
+
+
+def assert_answered(response, data: dict) -> None:
+    """Never a server error; nothing that came in shown unescaped."""
+    assert response.status_code < 500, response.status_code
+    assert_escaped(response, data)
+
+
+REFUSING = {message_levels.ERROR, message_levels.WARNING, message_levels.INFO}
+
+
+def refused(response) -> bool:
+    """Did the view turn the request down: a page with the form's errors, an
+    error status, or a redirect that carries an error or notice rather than
+    a success?"""
+    if response.status_code >= 400:
+        return True
+    context = response.context or {}
+    for name in ("form", "checkin_form", "objective_form", "activity_form"):
+        form = context.get(name)
+        if form is not None and form.is_bound and form.errors:
+            return True
+    levels = {m.level for m in get_messages(response.wsgi_request)}
+    if response.status_code in (301, 302):
+        return bool(levels & REFUSING) or message_levels.SUCCESS not in levels
+    return True  # a page again, with no form bound: nothing was done
+
+
+def succeeded(response) -> bool:
+    """A redirect that carries a success message."""
+    levels = {m.level for m in get_messages(response.wsgi_request)}
+    return response.status_code == 302 and message_levels.SUCCESS in levels
+
+
+def assert_clean(obj) -> None:
+    """What was saved passes the model's own checks (lengths, choices), and
+    holds no NUL, which PostgreSQL would have refused with a 500."""
+    obj.clean_fields()
+    for field in obj._meta.concrete_fields:
+        value = getattr(obj, field.attname)
+        texts = value if isinstance(value, list) else [value]
+        for text in texts:
+            assert not (isinstance(text, str) and "\x00" in text), field.name
+
+
+def check_post(client, url, data, *, saved=None, shown_at=None, allowed=(), took=None):
+    """Post `data` and check the answer: no server error, no HTML from the
+    input unescaped; if the view refused it, nothing written (but the
+    tables in `allowed`); if it took it, what `saved()` returns is clean
+    and the page `shown_at` shows it escaped. Everything is undone after.
+    `took(response)` says whether the view took the data, where `refused`
+    cannot tell. Returns the response and whether the view took the data."""
+    with rolled_back() as written:
+        response = client.post(url, data)
+        assert_answered(response, data)
+        taken = took(response) if took else not refused(response)
+        if taken:
+            for obj in saved() if saved else ():
+                assert_clean(obj)
+            if shown_at:
+                assert_answered(client.get(shown_at), data)
+    # Seen with --hypothesis-show-statistics: how much of the input got past
+    # the form.
+    event("taken" if taken else f"refused with {response.status_code}")
+    if not taken:
+        assert written <= set(allowed), f"refused, yet wrote to {written}"
+    return response, taken
