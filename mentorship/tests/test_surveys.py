@@ -116,8 +116,9 @@ def test_the_survey_is_only_for_the_people_it_was_sent_to(
     # Not sent yet, or no such survey.
     assert client.get(survey_url(closed, "follow_up")).status_code == 404
     assert client.get(survey_url(closed, "nonsense")).status_code == 404
-    # A NUL in the kind was a server error on PostgreSQL.
-    assert client.get(survey_url(closed, "closing\x00")).status_code == 404
+    # A NUL in the kind was a server error on PostgreSQL; an address with a
+    # NUL is now refused before any view runs.
+    assert client.get(survey_url(closed, "closing\x00")).status_code == 400
     client.logout()
     response = client.get(survey_url(closed))
     assert response.status_code == 302 and "/login/" in response["Location"]
