@@ -982,7 +982,7 @@ class SurveyResponseAdmin(SelectedIdsMixin, admin.ModelAdmin):
 
 
 @admin.register(DataExport)
-class DataExportAdmin(admin.ModelAdmin):
+class DataExportAdmin(SelectedIdsMixin, admin.ModelAdmin):
     """Who asked for a copy of their data and when; never its content (the
     file is the person's alone). Staff may withdraw a link early."""
 
@@ -1060,7 +1060,7 @@ DELETION_DECISIONS = {
 
 
 @admin.register(DeletionRequest)
-class DeletionRequestAdmin(admin.ModelAdmin):
+class DeletionRequestAdmin(SelectedIdsMixin, admin.ModelAdmin):
     """People's requests to delete their account. Staff approve (the account
     is deleted at once; a pairing under way must be ended first) or refuse
     with a reason the person is emailed; both from a confirmation page."""
