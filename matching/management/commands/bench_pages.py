@@ -1,12 +1,13 @@
 """Serve the site with gunicorn on the large demo data and time its key pages.
 
-Loads the large demo (``seed_demo --scale large``) if it is not there yet,
-then starts gunicorn on 127.0.0.1 as production runs it (DEBUG off, static
-files collected and served by WhiteNoise, the same database, ``2 x cores``
-sync workers), with the do-nothing page /bench/minimal/ mounted
-(BENCH_MINIMAL_VIEW=1). The people each page is for are signed in through
-real sessions written to the session store (staff with the second factor
-recorded, as allauth's login leaves it). Every page is warmed, then
+Migrates the database and loads the large demo (``seed_demo --scale
+large``) if it is not there yet, runs ANALYZE, then starts gunicorn on
+127.0.0.1 as production runs it (DEBUG off, static files collected and
+served by WhiteNoise, the same database, ``2 x cores`` sync workers), with
+the do-nothing page /bench/minimal/ mounted (BENCH_MINIMAL_VIEW=1). The
+people each page is for are signed in through real sessions written to the
+session store (staff with the second factor recorded, as allauth's login
+leaves it). Every page is warmed, then
 requested ``--requests`` times by ``--concurrency`` threads, each request on
 a new connection as a browser's first one is (gunicorn's sync workers close
 it after each response). The requests are made in ``--rounds`` rounds
@@ -188,6 +189,7 @@ class Command(BaseCommand):
             self._profile(slowest)
 
     def _ensure_large_data(self):
+        call_command("migrate", interactive=False, verbosity=0)
         ready = (
             Application.objects.filter(applicant__email__startswith="large.").count()
             >= LARGE.applications
@@ -296,12 +298,14 @@ class Command(BaseCommand):
         with override_settings(
             DEBUG=False, ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]
         ):
+            # As through the TLS-terminating proxy (production redirects
+            # plain HTTP).
             for _ in range(3):
-                _read(client.get(page.path))
+                _read(client.get(page.path, secure=True))
             reset_queries()  # a full query log would capture nothing
             with CaptureQueriesContext(connection) as queries:
                 started = time.perf_counter()
-                _read(client.get(page.path))
+                _read(client.get(page.path, secure=True))
                 one = (time.perf_counter() - started) * 1000
             # Read now: the next request empties the log they are read from.
             count = len(queries)
@@ -309,7 +313,7 @@ class Command(BaseCommand):
             profiler = cProfile.Profile()
             profiler.enable()
             for _ in range(repeat):
-                _read(client.get(page.path))
+                _read(client.get(page.path, secure=True))
             profiler.disable()
         self.stdout.write(
             f"\nProfile of the slowest page, {page.name} ({page.path}), in this "
