@@ -7,16 +7,15 @@ served by WhiteNoise, the same database, ``2 x cores`` sync workers), with
 the do-nothing page /bench/minimal/ mounted (BENCH_MINIMAL_VIEW=1). The
 people each page is for are signed in through real sessions written to the
 session store (staff with the second factor recorded, as allauth's login
-leaves it). Every page is warmed, then
-requested ``--requests`` times by ``--concurrency`` threads, each request on
-a new connection as a browser's first one is (gunicorn's sync workers close
-it after each response). The requests are made in ``--rounds`` rounds
-through all the pages, the minimal page first in each, so that a change in
-the machine's load (other work on it) falls on every page alike. Prints
-p50 and p95 latency, throughput, the ratio of each page's throughput to the
-minimal page's and the goals met, ending with one JSON line; then profiles
-the slowest page in this process, through Django's test client with DEBUG
-off.
+leaves it). Every page is warmed, then requested ``--requests`` times by
+``--concurrency`` threads, each request on a new connection as a browser's
+first one is (gunicorn's sync workers close it after each response). The
+requests are made in ``--rounds`` rounds through all the pages, the minimal
+page first in each, so that a change in the machine's load (other work on
+it) falls on every page alike. Prints p50 and p95 latency, throughput, the
+ratio of each page's throughput to the minimal page's and the goals met,
+ending with one JSON line; then profiles the slowest page in this process,
+through Django's test client with DEBUG off.
 
 The client shares the machine with the server: on a small machine the
 threads' own work and anything else running are part of every figure.
