@@ -154,3 +154,16 @@ def celery_worker(transactional_db, redis_url, settings):
     ) as worker:
         yield worker
     celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def postgresql(transactional_db):
+    """PostgreSQL, committing for real: for tests of row locks under
+    concurrency and of lost connections, which SQLite cannot show."""
+    from django.db import connection
+
+    def check():
+        if connection.vendor != "postgresql":
+            raise RuntimeError("the database is not PostgreSQL (set DATABASE_URL)")
+
+    require_service("PostgreSQL", check)

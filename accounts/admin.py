@@ -20,6 +20,21 @@ class UserEditForm(UserChangeForm):
         fields = "__all__"
 
 
+class DeletedFilter(admin.SimpleListFilter):
+    """Deleted accounts stay, anonymised, for the program's figures."""
+
+    title = "deleted"
+    parameter_name = "deleted"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Not deleted"), ("yes", "Deleted at the person's request")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(deleted_at__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(User)
 class UserAdmin(DeletePageQueriesMixin, BaseUserAdmin):
     form = UserEditForm
@@ -33,7 +48,7 @@ class UserAdmin(DeletePageQueriesMixin, BaseUserAdmin):
         "is_staff",
         "date_joined",
     ]
-    list_filter = ["is_staff", "is_active", "country"]
+    list_filter = ["is_staff", "is_active", DeletedFilter, "country"]
     search_fields = ["email", "full_name", "institution"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
@@ -50,12 +65,12 @@ class UserAdmin(DeletePageQueriesMixin, BaseUserAdmin):
                 ]
             },
         ),
-        ("Dates", {"fields": ["last_login", "date_joined"]}),
+        ("Dates", {"fields": ["last_login", "date_joined", "deleted_at"]}),
     ]
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]}),
     ]
-    readonly_fields = ["last_login", "date_joined"]
+    readonly_fields = ["last_login", "date_joined", "deleted_at"]
 
 
 @admin.register(Interest)

@@ -29,10 +29,11 @@ NAME_DEPTH = 2
 
 def name_paths(model, depth: int = NAME_DEPTH, prefix: str = "") -> list[str]:
     """The ``select_related`` paths of the foreign keys a row of ``model``
-    always has (not null), ``depth`` levels deep: what its name may read."""
+    has, ``depth`` levels deep: what its name may read (an application names
+    its applicant, who may be gone)."""
     paths = []
     for field in model._meta.concrete_fields:
-        if field.many_to_one and not field.null:
+        if field.many_to_one:
             path = f"{prefix}{field.name}"
             paths.append(path)
             if depth > 1:

@@ -1,3 +1,6 @@
+import uuid
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth.models import (
     AbstractBaseUser,
@@ -12,7 +15,11 @@ from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
 from .languages import language_names
+from .storage import private_storage
 from .timezones import validate_time_zone
+
+# What the others who shared a record with a deleted account see in its place.
+FORMER_PARTICIPANT = "a former participant"
 
 
 class MembershipType(models.TextChoices):
@@ -68,6 +75,19 @@ class User(AbstractBaseUser, PermissionsMixin):
     What someone does here follows from their records, not from a role field:
     staff have ``is_staff``, mentors have a mentor profile, mentees have an
     application.
+
+    A deleted account is anonymised, not removed: ``deleted_at`` is set, the
+    email becomes ``deleted-<id>@invalid``, the name, institution and time
+    zone are blanked, the password is made unusable and the account inactive.
+    Every row that counts towards the program's figures (an application's
+    status, a pairing's year and months met, survey ratings) keeps pointing at
+    this row, with its own personal fields blanked (see
+    ``accounts.personal_data``), so the figures stay as they were and name
+    nobody. The country stays: the figures count people by world region, and
+    a country without a name, address or institution identifies no one. The
+    alternative, deleting the rows and keeping counts in a table of their
+    own, would have every figure read two sources and would break the other
+    person's record of a shared pairing.
     """
 
     email = models.EmailField("email address", unique=True)
@@ -100,6 +120,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the account was deleted at the person's request; what "
+        "is left of it is anonymous.",
+    )
 
     objects = UserManager()
 
@@ -127,7 +153,13 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def display_name(self) -> str:
+        if self.deleted_at:
+            return FORMER_PARTICIPANT
         return self.full_name or self.email
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
 
     def get_full_name(self):
         return self.full_name
@@ -284,3 +316,133 @@ class MentorProfile(models.Model):
     @property
     def meeting_way_labels(self) -> list[str]:
         return meeting_way_labels(self.meeting_ways)
+
+
+def export_upload_to(instance, filename: str) -> str:
+    return f"exports/{uuid.uuid4().hex}.zip"
+
+
+class DataExport(models.Model):
+    """A copy of everything the platform holds about one person, asked for by
+    them from their account page: a zip built in the background, emailed as
+    a link, downloadable by them alone until it expires."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Being prepared"
+        READY = "ready", "Ready to download"
+        FAILED = "failed", "Could not be prepared"
+        EXPIRED = "expired", "Expired"
+
+    # How long the link works; then the file is deleted from disk.
+    LIFETIME = timedelta(days=7)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="data_exports"
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    file = models.FileField(
+        storage=private_storage, upload_to=export_upload_to, blank=True
+    )
+    size = models.PositiveBigIntegerField("size (bytes)", default=0)
+    downloaded_at = models.DateTimeField("last downloaded", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "personal data export"
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            # Asking again while one is being prepared gets that one.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(status="pending"),
+                name="data_export_one_pending_per_user",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="ready")
+                | (
+                    models.Q(ready_at__isnull=False, expires_at__isnull=False)
+                    & ~models.Q(file="")
+                ),
+                name="data_export_ready_has_file_and_expiry",
+            ),
+        ]
+        indexes = [
+            # The sweep's query: ready exports past their expiry.
+            models.Index(
+                fields=["expires_at"],
+                condition=models.Q(status="ready"),
+                name="data_export_expiry_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Data of {self.user} ({self.requested_at:%d %b %Y})"
+
+    def is_downloadable(self, at=None) -> bool:
+        at = at or timezone.now()
+        return self.status == self.Status.READY and at < self.expires_at
+
+
+class DeletionRequest(models.Model):
+    """A person's request to delete their account, and staff's decision.
+
+    Staff approve it (a pairing under way must be ended first) or refuse it
+    with a reason that is emailed. Approved, the account is anonymised in the
+    same transaction: see ``User`` for what is kept and why, and
+    ``accounts.personal_data`` for how each app removes its part. The request
+    itself stays, as the record that the deletion was asked for and done.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for staff"
+        DONE = "done", "Approved: account deleted"
+        REFUSED = "refused", "Refused"
+        CANCELLED = "cancelled", "Cancelled by the person"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="deletion_requests",
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    refusal_reason = models.TextField(
+        blank=True, help_text="Sent to the person with the refusal."
+    )
+
+    class Meta:
+        verbose_name = "account deletion request"
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(status="pending"),
+                name="deletion_one_pending_per_user",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="refused") | ~models.Q(refusal_reason=""),
+                name="deletion_refusal_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="pending")
+                | models.Q(decided_at__isnull=False),
+                name="deletion_decided_has_time",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Deletion of {self.user} ({self.get_status_display().lower()})"

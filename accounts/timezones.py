@@ -7,11 +7,17 @@ from django.core.exceptions import ValidationError
 
 
 @cache
+def _known_zones() -> frozenset[str]:
+    # Reading the time zone database walks the file system: once is enough.
+    return frozenset(zoneinfo.available_timezones())
+
+
+@cache
 def time_zone_choices() -> list[tuple[str, str]]:
     # Legacy aliases ("US/Eastern", "Etc/GMT+5") confuse more than they help.
     names = sorted(
         name
-        for name in zoneinfo.available_timezones()
+        for name in _known_zones()
         if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/"))
     )
     return [("UTC", "UTC"), *((name, name.replace("_", " ")) for name in names)]
@@ -20,13 +26,6 @@ def time_zone_choices() -> list[tuple[str, str]]:
 @cache
 def _choice_names() -> frozenset[str]:
     return frozenset(name for name, _ in time_zone_choices())
-
-
-@cache
-def _known_zones() -> frozenset[str]:
-    # zoneinfo.available_timezones() walks the time zone database's folders
-    # on every call: milliseconds, where a page or a reminder asks twice.
-    return frozenset(zoneinfo.available_timezones())
 
 
 def is_valid_time_zone(name: str) -> bool:
@@ -43,6 +42,7 @@ def validate_time_zone(name: str) -> None:
         )
 
 
+@cache  # a ZoneInfo keeps only a few zones in its own cache
 def zone_or_utc(name: str) -> zoneinfo.ZoneInfo:
     """The zone of that name, or UTC for a blank or unknown one (a row written
     around the forms), so that showing a time never fails."""

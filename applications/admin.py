@@ -6,8 +6,10 @@ service needs, preview it (a dry run) and ask for confirmation.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache, lru_cache
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -33,6 +35,7 @@ from mentorship.security import allow_email_styles
 
 from . import eligibility, export, forms, selectors, services, states
 from .models import (
+    FORMER_APPLICANT,
     Application,
     ApplicationEvent,
     DeclineReason,
@@ -44,6 +47,12 @@ Status = Application.Status
 # A confirmation page lists every application it acts on; more than this is
 # better done as several batches, filtered first.
 MAX_BATCH = 500
+# The retention page lists this many of each kind; the list filters show all.
+RETENTION_PAGE_ROWS = 200
+
+
+def _local_date(value) -> str:
+    return timezone.localtime(value).strftime("%d %b %Y")
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,8 @@ class ReviewAction:
     transition: str = ""
 
     def available_for(self, application: Application) -> bool:
+        if application.purged_at:
+            return False
         if self.transition:
             return states.allows(self.transition, application.status)
         if self.name == "override_eligibility":
@@ -304,6 +315,39 @@ class NeedsMyReviewFilter(admin.SimpleListFilter):
         return queryset
 
 
+class RetentionFilter(admin.SimpleListFilter):
+    """Declined and withdrawn applications lose their personal data once the
+    retention period has passed since the decision: staff see which, and
+    when, before the daily purge does it."""
+
+    title = "personal data"
+    parameter_name = "retention"
+    SOON_DAYS = 30
+
+    def lookups(self, request, model_admin):
+        return [
+            ("due", "Due for removal (at the next daily purge)"),
+            ("soon", f"To be removed within {self.SOON_DAYS} days"),
+            ("removed", "Removed"),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "due":
+            return queryset.filter(
+                pk__in=services.applications_due_for_purge(now=now).values("pk")
+            )
+        if self.value() == "soon":
+            return queryset.filter(
+                pk__in=services.applications_due_for_purge(
+                    now=now + timedelta(days=self.SOON_DAYS)
+                ).values("pk")
+            )
+        if self.value() == "removed":
+            return queryset.filter(purged_at__isnull=False)
+        return queryset
+
+
 # The record's history, read-only
 
 
@@ -356,6 +400,7 @@ class ApplicationAdmin(PlainActionCheckboxMixin, HistoryAdmin):
         EligibilityFilter,
         "interests",
         "reviewer",
+        RetentionFilter,
     ]
     # Prefetched by get_queryset instead: see selectors.review_queue.
     list_select_related = ()
@@ -371,7 +416,15 @@ class ApplicationAdmin(PlainActionCheckboxMixin, HistoryAdmin):
     fieldsets = [
         (
             "Applicant",
-            {"fields": ["applicant_details", "cycle", "status", "submitted_at"]},
+            {
+                "fields": [
+                    "applicant_details",
+                    "cycle",
+                    "status",
+                    "submitted_at",
+                    "retention",
+                ]
+            },
         ),
         (
             "Review",
@@ -397,6 +450,7 @@ class ApplicationAdmin(PlainActionCheckboxMixin, HistoryAdmin):
         "answers",
         "statement_text",
         "cv_link",
+        "retention",
     ]
     actions = [_bulk_action(spec) for spec in REVIEW_ACTIONS.values()]
 
@@ -410,6 +464,8 @@ class ApplicationAdmin(PlainActionCheckboxMixin, HistoryAdmin):
 
     @admin.display(description="Applicant", ordering="applicant__full_name")
     def applicant_column(self, obj):
+        if obj.applicant is None:
+            return FORMER_APPLICANT
         return format_html(
             "{}<br><small>{}</small>",
             obj.applicant.full_name or "—",
@@ -468,6 +524,8 @@ class ApplicationAdmin(PlainActionCheckboxMixin, HistoryAdmin):
     @admin.display(description="Applicant")
     def applicant_details(self, obj):
         user = obj.applicant
+        if user is None:
+            return f"{FORMER_APPLICANT}: the personal data is removed."
         region = f" ({obj.sub_region})" if obj.sub_region else ""
         rows = [
             ("Name", user.full_name or "—"),
@@ -576,6 +634,25 @@ class ApplicationAdmin(PlainActionCheckboxMixin, HistoryAdmin):
         url = reverse("applications:cv", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, obj.cv_filename)
 
+    @admin.display(description="Personal data")
+    def retention(self, obj):
+        if obj.purged_at:
+            return f"Removed on {_local_date(obj.purged_at)}."
+        due = services.purge_date(obj)
+        if due is None:
+            return "Kept while the application is open or led to a pairing."
+        days = settings.APPLICATION_RETENTION_DAYS
+        return (
+            f"Removed on or after {_local_date(due)}: {days} days after the "
+            f"decision, by the daily purge."
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.purged_at:
+            # Nothing personal may come back onto it.
+            return [*self.readonly_fields, "staff_notes"]
+        return self.readonly_fields
+
     def save_model(self, request, obj, form, change):
         # Only the staff notes are editable here; decisions have their pages.
         services.application_save_staff_notes(
@@ -614,6 +691,11 @@ class ApplicationAdmin(PlainActionCheckboxMixin, HistoryAdmin):
                 name="applications_application_export",
             ),
             path(
+                "retention/",
+                self.admin_site.admin_view(self.retention_view),
+                name="applications_application_retention",
+            ),
+            path(
                 "<path:object_id>/review/<str:action>/",
                 self.admin_site.admin_view(self.review_view),
                 name="applications_application_review",
@@ -640,6 +722,44 @@ class ApplicationAdmin(PlainActionCheckboxMixin, HistoryAdmin):
             f'attachment; filename="applications-{stamp}.csv"'
         )
         return response
+
+    def retention_view(self, request):
+        """What the daily purge removes next: due now, then day by day for
+        the coming weeks."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        now = timezone.now()
+        horizon = RetentionFilter.SOON_DAYS
+        due = services.applications_due_for_purge(now=now)
+        coming = (
+            services.applications_due_for_purge(now=now + timedelta(days=horizon))
+            .exclude(pk__in=due.values("pk"))
+            .select_related("applicant", "cycle")
+            .order_by("decided_at", "pk")
+        )
+        shown = RETENTION_PAGE_ROWS
+        upcoming = [(a, services.purge_date(a)) for a in coming[:shown]]
+        changelist = reverse("admin:applications_application_changelist")
+        return TemplateResponse(
+            request,
+            "admin/applications/application/retention.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": "Personal data due for removal",
+                "days": settings.APPLICATION_RETENTION_DAYS,
+                "horizon": horizon,
+                "due_count": due.count(),
+                "due": due.select_related("applicant", "cycle").order_by(
+                    "decided_at", "pk"
+                )[:shown],
+                "upcoming": upcoming,
+                "upcoming_count": coming.count(),
+                "shown": shown,
+                "due_url": f"{changelist}?retention=due",
+                "soon_url": f"{changelist}?retention=soon",
+            },
+        )
 
     def review_view(self, request, object_id, action):
         spec = REVIEW_ACTIONS.get(action)

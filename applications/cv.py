@@ -4,6 +4,7 @@ The file's own bytes decide, never its name or the browser's content type: a
 renamed executable or web page is refused.
 """
 
+import hashlib
 import zipfile
 
 from django.core.exceptions import ValidationError
@@ -51,3 +52,30 @@ def validate_cv(upload, *, max_mb: int) -> str:
             code="wrong_type",
         )
     return kind
+
+
+def _digest(file) -> bytes:
+    file.seek(0)
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: file.read(64 * 1024), b""):
+        digest.update(chunk)
+    file.seek(0)
+    return digest.digest()
+
+
+def same_cv(stored, stored_name: str, upload) -> bool:
+    """Whether ``upload`` is the CV already stored: the same name, and the
+    same bytes.
+
+    The same form sent twice (a double click) carries its file both times;
+    that second copy changes nothing.
+    """
+    if not stored or stored_name != upload.name[-255:]:
+        return False
+    try:
+        if stored.size != upload.size:
+            return False
+        with stored.open("rb") as file:
+            return _digest(file) == _digest(upload)
+    except OSError:  # the stored file is gone: the upload replaces it
+        return False

@@ -13,7 +13,7 @@ from accounts.models import MeetingWay
 from mentorship.export import Echo, escape_cell
 
 from . import eligibility, selectors
-from .models import Application
+from .models import FORMER_APPLICANT, Application
 
 CHUNK = 2000
 
@@ -37,8 +37,8 @@ def _names(items) -> str:
 
 COLUMNS = [
     ("id", lambda a: a.pk),
-    ("name", lambda a: a.applicant.full_name),
-    ("email", lambda a: a.applicant.email),
+    ("name", lambda a: a.applicant.full_name if a.applicant else FORMER_APPLICANT),
+    ("email", lambda a: a.applicant.email if a.applicant else ""),
     ("country of practice", lambda a: a.practice_country.name),
     ("region", lambda a: a.sub_region),
     ("country of training", lambda a: a.training_country.name),

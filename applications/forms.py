@@ -272,8 +272,8 @@ class NotedForm(ReviewForm):
         required=False,
         max_length=NOTE_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Optional. Kept in the application's history; the applicant "
-        "never sees it.",
+        help_text="Optional. Kept in the application's history; not on the "
+        "applicant's pages, but in the copy of their data they may ask for.",
     )
 
 
@@ -303,7 +303,8 @@ class RateForm(ReviewForm):
         required=False,
         max_length=NOTE_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Private to staff.",
+        help_text="For staff; not on the applicant's pages, but in the copy of "
+        "their data they may ask for.",
     )
 
 

@@ -15,6 +15,9 @@ from . import eligibility as rules
 from . import states
 from .storage import cv_upload_to, private_storage
 
+# In place of the applicant of an application whose personal data is removed.
+FORMER_APPLICANT = "A former applicant"
+
 
 class Fluency(models.TextChoices):
     FLUENT = "fluent", "Fluent or native"
@@ -66,8 +69,14 @@ class Application(models.Model):
     # is open. Asked for more information, they may change them at any time.
     EDITABLE = (Status.DRAFT, Status.SUBMITTED, Status.INELIGIBLE)
 
+    # Empty once the application's personal data is removed (``purged_at``):
+    # the row stays, without anyone's name on it, for the cycle's figures.
     applicant = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="applications"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="applications",
     )
     cycle = models.ForeignKey(
         Cycle, on_delete=models.PROTECT, related_name="applications"
@@ -178,13 +187,20 @@ class Application(models.Model):
         blank=True,
         help_text="The last question or decision text staff sent the applicant.",
     )
+    # The last decision: staff's, or the applicant's own when they withdrew.
+    # A declined or withdrawn application's retention period counts from it.
     decided_at = models.DateTimeField(null=True, blank=True)
+    # When its personal data was removed: the applicant deleted their account,
+    # or it was declined or withdrawn longer ago than the retention period.
+    purged_at = models.DateTimeField("personal data removed at", null=True, blank=True)
     # Approved and still without a mentor after matching: set when staff
     # waitlist the mentee or a proposed pairing falls through. Matching offers
     # these mentees first, longest waiting first.
     waiting_for_mentor_since = models.DateTimeField(null=True, blank=True)
     staff_notes = models.TextField(
-        blank=True, help_text="Private to staff; never shown to the applicant."
+        blank=True,
+        help_text="For staff; not shown on the applicant's pages, but part of "
+        "the copy of their data they may ask for.",
     )
 
     history = HistoricalRecords()
@@ -234,10 +250,24 @@ class Application(models.Model):
                 F("id").desc(),
                 name="application_rating_sort_idx",
             ),
+            # The retention purge's query, and the admin's "due for purge".
+            models.Index(
+                fields=["decided_at"],
+                condition=models.Q(
+                    status__in=states.RETAINED_FOR_A_PERIOD, purged_at__isnull=True
+                ),
+                name="application_retention_idx",
+            ),
         ]
 
     def __str__(self):
-        return f"{self.applicant} · {self.cycle}"
+        return f"{self.applicant_label} · {self.cycle}"
+
+    @property
+    def applicant_label(self) -> str:
+        if self.applicant is None:
+            return FORMER_APPLICANT
+        return str(self.applicant)
 
     @property
     def is_editable(self) -> bool:
@@ -348,7 +378,8 @@ class ApplicationEvent(models.Model):
     )
     status = models.CharField(max_length=20, choices=Application.Status.choices)
     description = models.CharField(max_length=300)
-    # Staff's own words about the change; never shown to the applicant.
+    # Staff's own words about the change; not on the applicant's pages, but
+    # part of the copy of their data they may ask for.
     note = models.TextField(blank=True)
     # Staff-only lines (a reviewer assigned, a rating) stay out of the
     # applicant's timeline.

@@ -1,27 +1,46 @@
+import logging
 import zoneinfo
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import personal_data
 from accounts.models import User
 from mentorship.models import Cycle, OutboundEmail
 from mentorship.services import absolute_url, email_render_and_queue
 
 from . import eligibility, states
-from .cv import detect_cv_type
-from .models import Application, ApplicationEvent, DeclineReason, EligibilityOverride
+from .cv import detect_cv_type, same_cv
+from .models import (
+    FORMER_APPLICANT,
+    Application,
+    ApplicationEvent,
+    DeclineReason,
+    EligibilityOverride,
+)
+
+logger = logging.getLogger(__name__)
 
 Status = Application.Status
 
 
 class ApplicationError(Exception):
     """A request the application's state does not allow; the message says why."""
+
+
+PURGED = (
+    "This application's personal data has been removed; it is kept, without a "
+    "name, only for the cycle's figures."
+)
 
 
 def rules_for(cycle: Cycle) -> eligibility.Rules:
@@ -142,6 +161,8 @@ def application_update(
     """
     application = Application.objects.select_for_update().get(pk=application_id)
     _refuse_unless_open(application, at=timezone.now())
+    if cv is not None and same_cv(application.cv, application.cv_filename, cv):
+        cv = None  # the same file again: not a change that reopens anything
     many = {k: answers.pop(k) for k in ("interests", "career_goals") if k in answers}
     changed = cv is not None or any(
         set(getattr(application, field).values_list("pk", flat=True))
@@ -196,11 +217,45 @@ def application_attach_cv(*, application_id: int, actor: User, cv) -> Applicatio
     )
 
 
+def application_save(
+    *, application_id: int, actor: User, answers: dict, cv=None, submit: bool
+) -> Application:
+    """Save the applicant's answers and, with ``submit``, send them: submit a
+    draft, or resubmit what staff asked to change.
+
+    One transaction: a failure part way (the database lost mid-request)
+    leaves the application as it was, never a submitted application turned
+    back into a draft by its changes without the submission that followed.
+    A submission the application's state refuses (ApplicationError) is
+    raised after the answers are saved.
+    """
+    refusal = None
+    with transaction.atomic():
+        application = application_update(
+            application_id=application_id, actor=actor, answers=answers, cv=cv
+        )
+        if submit:
+            send = (
+                application_resubmit
+                if application.status == Status.INFO_REQUESTED
+                else application_submit
+            )
+            try:
+                application = send(application_id=application_id, actor=actor)
+            except ApplicationError as error:
+                refusal = error  # its savepoint is rolled back, the answers kept
+    if refusal is not None:
+        raise refusal
+    return application
+
+
 @transaction.atomic
 def application_submit(*, application_id: int, actor: User) -> Application:
     """Run the eligibility rules and submit, or mark the application ineligible.
 
-    Submitting twice (a double click) submits once.
+    Submitting twice (a double click, even two requests at the same instant)
+    submits once: the second waits for the first's row lock, then finds the
+    application submitted and changes nothing.
     """
     application = _lock(application_id)
     if application.status == Status.SUBMITTED:
@@ -300,8 +355,10 @@ def application_withdraw(*, application_id: int, actor: User) -> Application:
     if application.status == Status.WITHDRAWN:
         raise ApplicationError("This application is already withdrawn.")
     application.status = _check("withdraw", application).target
+    # The applicant's own decision; the retention period counts from it.
+    application.decided_at = timezone.now()
     description = "Withdrawn by the applicant"
-    _save(application, actor=actor, reason=description, fields=["status"])
+    _save(application, actor=actor, reason=description, fields=["status", "decided_at"])
     _record(application, actor=actor, description=description)
     return application
 
@@ -394,6 +451,8 @@ def _start_review_if_waiting(application, *, actor, why: str) -> None:
 
 
 def _refuse_unless_reviewable(application: Application) -> None:
+    if application.purged_at:
+        raise ApplicationError(PURGED)
     if application.status not in states.REVIEWABLE:
         raise ApplicationError(
             f"This application is {application.get_status_display().lower()}; "
@@ -823,3 +882,144 @@ def applications_act(
             outcome.refusal = str(refused)
         outcomes.append(outcome)
     return outcomes
+
+
+# Removing personal data: when the applicant deletes their account, and once
+# a declined or withdrawn application is older than the retention period.
+
+
+def retention_cutoff(now=None):
+    """Applications declined or withdrawn before this are due for purging."""
+    days = settings.APPLICATION_RETENTION_DAYS
+    return (now or timezone.now()) - timedelta(days=days)
+
+
+def purge_date(application: Application):
+    """When the retention purge removes this application's personal data
+    (None: never, or already done)."""
+    if (
+        application.purged_at
+        or application.status not in states.RETAINED_FOR_A_PERIOD
+        or application.decided_at is None
+    ):
+        return None
+    return application.decided_at + timedelta(days=settings.APPLICATION_RETENTION_DAYS)
+
+
+def applications_due_for_purge(*, now=None):
+    return Application.objects.filter(
+        status__in=states.RETAINED_FOR_A_PERIOD,
+        purged_at__isnull=True,
+        decided_at__lte=retention_cutoff(now),
+    )
+
+
+def _purge(application: Application, *, description: str, now) -> None:
+    """Remove what identifies the applicant from one application, keeping
+    the row for the figures (cycle, status, dates, country, eligibility):
+    the link to their account, the free-text answers and staff's words about
+    them, the CV (from disk, after commit), the change history and the
+    overrides' notes. Kept events lose their notes and the applicant's name
+    as their actor. The caller holds the row lock."""
+    applicant_id = application.applicant_id
+    cv = application.cv.name
+    storage = application.cv.storage
+    # An update, not save(): the change history is being removed, not added to.
+    Application.objects.filter(pk=application.pk).update(
+        applicant=None,
+        institution="",
+        position="",
+        statement="",
+        time_zone="",
+        cv="",
+        cv_filename="",
+        message_to_applicant="",
+        staff_notes="",
+        rating_comment="",
+        purged_at=now,
+    )
+    Application.history.filter(id=application.pk).delete()
+    application.eligibility_overrides.all().delete()
+    events = ApplicationEvent.objects.filter(application=application)
+    events.update(note="")
+    if applicant_id is not None:
+        events.filter(actor_id=applicant_id).update(actor=None)
+    ApplicationEvent.objects.create(
+        application=application,
+        status=application.status,
+        description=description[:300],
+        internal=True,
+        at=now,
+    )
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Application),
+        object_id=str(application.pk),
+    ).update(object_repr=f"{FORMER_APPLICANT} · {application.cycle}", change_message="")
+    if cv:
+        transaction.on_commit(lambda: personal_data.delete_files([(storage, cv)]))
+    application.refresh_from_db()
+
+
+@transaction.atomic
+def application_purge(*, application_id: int, now=None) -> bool:
+    """The retention purge of one application; False when it is not (or no
+    longer) due."""
+    now = now or timezone.now()
+    application = _lock(application_id)
+    due = purge_date(application)
+    if due is None or due > now:
+        return False
+    days = settings.APPLICATION_RETENTION_DAYS
+    status = application.get_status_display().lower()
+    _purge(
+        application,
+        description=f"Personal data removed: {status} more than {days} days ago",
+        now=now,
+    )
+    return True
+
+
+def applications_purge_due(*, now=None, batch_size: int = 200) -> int:
+    """The daily retention purge. Returns how many applications it purged.
+
+    Safe to run as often as one likes: each application is purged in its own
+    transaction, under its row lock, once.
+    """
+    now = now or timezone.now()
+    due = applications_due_for_purge(now=now).order_by("pk")
+    purged = 0
+    after = 0
+    while True:
+        ids = list(due.filter(pk__gt=after).values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return purged
+        after = ids[-1]
+        for application_id in ids:
+            try:
+                purged += application_purge(application_id=application_id, now=now)
+            except Exception:  # one broken row must not keep the rest
+                logger.exception("Purging application %s failed", application_id)
+
+
+def application_erase_for_account(*, application: Application, now) -> None:
+    """The applicant deleted their account: an application still open is
+    withdrawn (nobody is emailed), then its personal data removed."""
+    application = _lock(application.pk)
+    if application.purged_at:
+        return
+    if application.status in states.OPEN:
+        application.status = _check("withdraw", application).target
+        application.decided_at = now
+        Application.objects.filter(pk=application.pk).update(
+            status=application.status, decided_at=now
+        )
+        _record(
+            application,
+            actor=None,
+            description="Withdrawn: the applicant deleted their account",
+        )
+    _purge(
+        application,
+        description="Personal data removed: the applicant deleted their account",
+        now=now,
+    )

@@ -41,6 +41,10 @@ class Transition:
 CLOSED = frozenset({Status.DECLINED, Status.MATCHED, Status.WITHDRAWN})
 OPEN = frozenset(Status.values) - CLOSED
 
+# Decided for good without a mentoring year: such an application's personal
+# data is removed once the retention period has passed since the decision.
+RETAINED_FOR_A_PERIOD = (Status.DECLINED, Status.WITHDRAWN)
+
 # States in which staff still owe the applicant an answer.
 AWAITING_STAFF = frozenset(
     {Status.SUBMITTED, Status.UNDER_REVIEW, Status.RESUBMITTED, Status.WAITLISTED}

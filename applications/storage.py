@@ -1,34 +1,16 @@
-"""Where CVs are kept: a private folder, never under a public URL."""
+"""Where CVs are kept: the private folder (see accounts.storage), never under
+a public URL."""
 
-import os
 import uuid
 
-from django.conf import settings
-from django.core.files.storage import FileSystemStorage
-
-
-class PrivateStorage(FileSystemStorage):
-    """Files under PRIVATE_MEDIA_ROOT, read at use so each environment (and
-    each test) can point it elsewhere. They have no URL: views that check who
-    is asking hand them out."""
-
-    @property
-    def base_location(self):
-        return str(settings.PRIVATE_MEDIA_ROOT)
-
-    @property
-    def location(self):
-        return os.path.abspath(self.base_location)
-
-    def url(self, name):
-        raise ValueError("Private files have no public URL.")
-
-
-_storage = PrivateStorage()
+from accounts.storage import PrivateStorage
+from accounts.storage import private_storage as _shared
 
 
 def private_storage() -> PrivateStorage:
-    return _storage
+    # The CV field's migrations name this function; it hands out the one
+    # private storage the whole project shares.
+    return _shared()
 
 
 def cv_upload_to(instance, filename: str) -> str:

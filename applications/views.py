@@ -139,32 +139,33 @@ def application_form(request):
             )
         answers = {k: v for k, v in form.cleaned_data.items() if k != "cv"}
         try:
-            services.application_update(
+            application = services.application_save(
                 application_id=application.pk,
                 actor=request.user,
                 answers=answers,
                 cv=upload or None,
+                submit=submitting,
             )
-            if submitting and application.status == Application.Status.INFO_REQUESTED:
-                application = services.application_resubmit(
-                    application_id=application.pk, actor=request.user
-                )
-            elif submitting:
-                application = services.application_submit(
-                    application_id=application.pk, actor=request.user
-                )
         except services.ApplicationError as error:
             messages.error(request, str(error))
             return redirect("applications:detail", pk=application.pk)
         if not submitting:
             messages.success(request, _saved_message(application))
             return redirect("applications:form")
+        # The confirmation is an outbox row committed with the submission: it
+        # is sent even if the broker is down now (the sweep sends it later),
+        # so the page can promise it without knowing how the hand-off went.
+        confirmation = f"We will email a confirmation to {request.user.email}."
         if application.status == Application.Status.RESUBMITTED:
-            messages.success(request, "Your changes are sent to staff. Thank you!")
+            messages.success(
+                request, f"Your changes are sent to staff. Thank you! {confirmation}"
+            )
         elif application.status == Application.Status.INELIGIBLE:
             messages.warning(request, "Your application does not meet every criterion.")
         else:
-            messages.success(request, "Your application is submitted. Thank you!")
+            messages.success(
+                request, f"Your application is submitted. Thank you! {confirmation}"
+            )
         return redirect("applications:detail", pk=application.pk)
     return render(
         request, "applications/form.html", {"form": form, "application": application}
@@ -196,6 +197,7 @@ def application_detail(request, pk):
             "application": application,
             "events": application.events.filter(internal=False),
             "eligibility": application.effective_eligibility,
+            "purge_on": services.purge_date(application),
         },
     )
 

@@ -284,6 +284,14 @@ class ExclusionAdmin(DeletePageQueriesMixin, admin.ModelAdmin):
     autocomplete_fields = ["mentee", "mentor"]
     fields = ["mentee", "mentor", "note"]
 
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.base_fields["note"].help_text = (
+            "Why, for the staff who come after you. Each of the two may read it "
+            "in the copy of their data they can ask for."
+        )
+        return form
+
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import DeletionRequest, User
 from applications.models import Application
 from mentorship.models import CheckIn, Cycle, IntroCall, Pairing, Reminder
 from mentorship.selectors import local_time
@@ -154,6 +154,13 @@ def sample_context() -> dict:
         "months_added": 3,
         "early": False,
         "unsubscribe_url": f"{url}/notify/unsubscribe/sample/",
+        # Your data: a copy to download, deleting the account.
+        "download_url": f"{url}/account/data/exports/0/download/",
+        "expires_at": now + timedelta(days=7),
+        "request": DeletionRequest(user=mentee, requested_at=now),
+        "refusal_reason": "Your pairing's year is under way; staff will call you "
+        "to talk about ending it first.",
+        "name": mentee.display_name,
     }
 
 

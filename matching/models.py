@@ -70,7 +70,7 @@ class MenteePreference(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.application.applicant}: {self.rank}. {self.mentor}"
+        return f"{self.application.applicant_label}: {self.rank}. {self.mentor}"
 
 
 class MatchRun(models.Model):
@@ -154,7 +154,7 @@ class Proposal(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.application.applicant} with {self.mentor}"
+        return f"{self.application.applicant_label} with {self.mentor}"
 
 
 class Unmatched(models.Model):
@@ -177,4 +177,4 @@ class Unmatched(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.application.applicant}: {self.reason}"
+        return f"{self.application.applicant_label}: {self.reason}"

@@ -287,10 +287,10 @@ NOT_GIVEN = "Not given"
 
 
 def cycle_regions(cycle: Cycle) -> list[RegionRow]:
-    """Mentees who applied, and mentees and mentors paired for the year, by
-    UN M49 region and sub-region: mentees by the country they practise in,
-    as their application says and matching reads it; mentors by their own.
-    Three queries, grouped by country."""
+    """Mentees who applied and who were matched, and mentors paired for the
+    year, by UN M49 region and sub-region: mentees by the country they
+    practise in, as their application says and matching reads it; mentors by
+    their own. Three queries, grouped by country."""
     rows: dict[str, RegionRow] = {}
 
     def row(code) -> RegionRow:
@@ -310,14 +310,17 @@ def cycle_regions(cycle: Cycle) -> list[RegionRow]:
     )
     for code, n in applied:
         row(code).applied += n
-    paired = Pairing.objects.filter(cycle=cycle, status__in=YEAR_BEGUN)
+    # Matched: the application led to a pairing. Counted from the
+    # application, which keeps its country when its applicant's account is
+    # deleted.
     for code, n in (
-        Application.objects.filter(cycle=cycle, applicant__in=paired.values("mentee"))
+        Application.objects.filter(cycle=cycle, status=Application.Status.MATCHED)
         .values_list("practice_country")
-        .annotate(n=Count("applicant", distinct=True))
+        .annotate(n=Count("pk"))
         .order_by()
     ):
         row(code).mentees += n
+    paired = Pairing.objects.filter(cycle=cycle, status__in=YEAR_BEGUN)
     for code, n in (
         paired.values_list("mentor__country")
         .annotate(n=Count("mentor", distinct=True))

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -10,8 +10,9 @@ from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 
+from accounts import personal_data
 from accounts.admin_pages import DeletePageQueriesMixin, HistoryAdmin
-from accounts.models import Interest, MentorProfile
+from accounts.models import DataExport, DeletionRequest, Interest, MentorProfile
 from accounts.regions import countries_in_sub_region, sub_region_of, sub_regions
 from accounts.timezones import zone_or_utc
 from matching import email_previews
@@ -970,3 +971,266 @@ class SurveyResponseAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# Personal data: copies people asked for, and requests to delete accounts.
+# The models are the accounts app's; their workflow (and its emails) is the
+# program core's, so their pages are wired here.
+
+
+@admin.register(DataExport)
+class DataExportAdmin(admin.ModelAdmin):
+    """Who asked for a copy of their data and when; never its content (the
+    file is the person's alone). Staff may withdraw a link early."""
+
+    list_display = [
+        "user",
+        "status",
+        "requested_at",
+        "ready_at",
+        "expires_at",
+        "size",
+        "downloaded_at",
+    ]
+    list_filter = ["status"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "user__full_name"]
+    date_hierarchy = "requested_at"
+    show_full_result_count = False
+    fields = [
+        "user",
+        "status",
+        "requested_at",
+        "ready_at",
+        "expires_at",
+        "size",
+        "downloaded_at",
+    ]
+    readonly_fields = fields
+    actions = ["expire_now"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_expire_permission(self, request):
+        return request.user.has_perm("accounts.change_dataexport")
+
+    @admin.action(
+        description="Delete the selected copies now (their links stop working)",
+        permissions=["expire"],
+    )
+    def expire_now(self, request, queryset):
+        ids = list(
+            queryset.filter(status=DataExport.Status.READY).values_list("pk", flat=True)
+        )
+        expired = sum(services.data_export_expire(export_id=pk) for pk in ids)
+        self.message_user(
+            request,
+            f"{expired} copy(ies) deleted; others were not ready to download.",
+            messages.SUCCESS,
+        )
+
+
+class DeletionRefusalForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason (emailed to the person)",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        error_messages={"required": "Write the reason; the person is emailed it."},
+    )
+
+
+class _ConfirmForm(forms.Form):
+    """Approving asks for nothing but the confirmation itself."""
+
+
+DELETION_DECISIONS = {
+    "approve": "Approve and delete the account",
+    "refuse": "Refuse",
+}
+
+
+@admin.register(DeletionRequest)
+class DeletionRequestAdmin(admin.ModelAdmin):
+    """People's requests to delete their account. Staff approve (the account
+    is deleted at once; a pairing under way must be ended first) or refuse
+    with a reason the person is emailed; both from a confirmation page."""
+
+    list_display = [
+        "person",
+        "status",
+        "requested_at",
+        "pairing_under_way",
+        "decided_at",
+        "decided_by",
+    ]
+    list_filter = ["status"]
+    list_select_related = ["user", "decided_by"]
+    search_fields = ["user__email", "user__full_name"]
+    date_hierarchy = "requested_at"
+    show_full_result_count = False
+    fields = [
+        "user",
+        "status",
+        "requested_at",
+        "decided_at",
+        "decided_by",
+        "refusal_reason",
+    ]
+    readonly_fields = fields
+    actions = ["approve", "refuse"]
+    change_form_template = "admin/accounts/deletionrequest/change_form.html"
+
+    def has_add_permission(self, request):
+        return False  # the person asks, from their account page
+
+    def has_change_permission(self, request, obj=None):
+        return False  # the record is read-only; decisions have their pages
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the record that a deletion was asked for and done
+
+    def has_decide_permission(self, request):
+        return request.user.has_perm("accounts.change_deletionrequest")
+
+    def get_queryset(self, request):
+        under_way = Pairing.objects.filter(
+            Q(mentee=OuterRef("user")) | Q(mentor=OuterRef("user")),
+            status__in=Pairing.UNDER_WAY,
+        )
+        return super().get_queryset(request).annotate(under_way=Exists(under_way))
+
+    @admin.display(description="person", ordering="user__email")
+    def person(self, request_row):
+        user = request_row.user
+        if user.is_deleted:
+            return user.display_name
+        return f"{user.display_name} <{user.email}>"
+
+    @admin.display(description="pairing under way", boolean=True)
+    def pairing_under_way(self, request_row):
+        return request_row.under_way
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<int:pk>/decide/<str:decision>/",
+                wrap(self.decide_view),
+                name="accounts_deletionrequest_decide",
+            ),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        context["decisions"] = []
+        if (
+            obj is not None
+            and obj.status == DeletionRequest.Status.PENDING
+            and self.has_decide_permission(request)
+        ):
+            context["decisions"] = [
+                (
+                    label,
+                    reverse("admin:accounts_deletionrequest_decide", args=[obj.pk, d]),
+                )
+                for d, label in DELETION_DECISIONS.items()
+            ]
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    @admin.action(
+        description="Approve: delete the selected accounts…", permissions=["decide"]
+    )
+    def approve(self, request, queryset):
+        return self._decide(request, queryset, "approve")
+
+    @admin.action(description="Refuse the selected requests…", permissions=["decide"])
+    def refuse(self, request, queryset):
+        return self._decide(request, queryset, "refuse")
+
+    def decide_view(self, request, pk, decision):
+        if decision not in DELETION_DECISIONS:
+            raise Http404("No such decision.")
+        get_object_or_404(DeletionRequest, pk=pk)
+        response = self._decide(
+            request, self.get_queryset(request).filter(pk=pk), decision, single=True
+        )
+        return response or redirect("admin:accounts_deletionrequest_change", pk)
+
+    def _decide(self, request, queryset, decision, *, single=False):
+        """What each decision does, person by person (for approval: what is
+        deleted, what is kept, and what must happen first); nothing changes
+        and no email goes until staff confirm."""
+        if not self.has_decide_permission(request):
+            raise PermissionDenied
+        rows = []
+        for deletion in queryset.select_related("user").order_by("requested_at"):
+            blockers = []
+            lines = []
+            if deletion.status != DeletionRequest.Status.PENDING:
+                blockers.append(
+                    personal_data.Blocker(
+                        f"This request is {deletion.get_status_display().lower()}."
+                    )
+                )
+            elif decision == "approve":
+                blockers = personal_data.blockers(deletion.user)
+                if deletion.user_id == request.user.pk:
+                    blockers.append(
+                        personal_data.Blocker(
+                            "Your own request is approved by another member of staff."
+                        )
+                    )
+                lines = personal_data.describe(deletion.user)
+            rows.append((deletion, lines, blockers))
+        allowed = [deletion for deletion, _, blockers in rows if not blockers]
+        form_class = DeletionRefusalForm if decision == "refuse" else _ConfirmForm
+        form = form_class(request.POST if "confirm" in request.POST else None)
+        if allowed and form.is_valid():
+            done = 0
+            for deletion in allowed:
+                try:
+                    if decision == "approve":
+                        services.deletion_request_approve(
+                            request_id=deletion.pk, actor=request.user
+                        )
+                    else:
+                        services.deletion_request_refuse(
+                            request_id=deletion.pk,
+                            actor=request.user,
+                            reason=form.cleaned_data["reason"],
+                        )
+                except services.PersonalDataError as error:
+                    self.message_user(request, str(error), messages.WARNING)
+                else:
+                    done += 1
+            outcome = (
+                "account(s) deleted; each person is told by email"
+                if decision == "approve"
+                else "request(s) refused; each person is emailed the reason"
+            )
+            self.message_user(request, f"{done} {outcome}.", messages.SUCCESS)
+            return None
+        return TemplateResponse(
+            request,
+            "admin/accounts/deletionrequest/decide.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": f"{DELETION_DECISIONS[decision]}: confirm",
+                "decision": decision,
+                "decision_label": DELETION_DECISIONS[decision],
+                "rows": rows,
+                "allowed": allowed,
+                "form": form,
+                "single": single,
+                "action": request.POST.get("action", ""),
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            },
+        )

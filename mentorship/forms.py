@@ -600,3 +600,13 @@ SURVEY_FORMS = {
     SurveyResponse.Kind.CLOSING: ClosingSurveyForm,
     SurveyResponse.Kind.FOLLOW_UP: FollowUpSurveyForm,
 }
+
+
+class AccountDeleteForm(forms.Form):
+    understood = forms.BooleanField(
+        label="I understand that my account and my data are deleted for good "
+        "once staff approve, and that this cannot be undone.",
+        error_messages={
+            "required": "Tick the box to confirm that you want your account deleted."
+        },
+    )

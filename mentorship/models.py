@@ -47,6 +47,10 @@ class OutboundEmail(models.Model):
     next_attempt_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # For the email confirming that an account was deleted: once it is sent
+    # (or has failed for good) its recipient and content are blanked, so the
+    # outbox keeps no trace of the address.
+    forget_after_sending = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = "outbound email"

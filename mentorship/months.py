@@ -7,6 +7,7 @@ pairing's months line up with its own start rather than with the calendar.
 """
 
 import calendar
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -80,8 +81,11 @@ def month_statuses(
     ``today`` is the reader's own date, so the month turns at their midnight.
     """
     months = []
+    contacts = sorted(contacts)
     for number, (first, last) in enumerate(program_months(starts_on, count), 1):
-        if any(first <= day <= last for day in contacts):
+        # The first contact on or after the month's first day, if any.
+        index = bisect_left(contacts, first)
+        if index < len(contacts) and contacts[index] <= last:
             status = MET
         elif closed_on is not None and first > closed_on:
             status = CLOSED

@@ -130,7 +130,8 @@ def plan_due(*, months: list[Month], activities, local_now: datetime) -> list[Du
         for activity_id, title, due_on in activities
         if 0 <= (due_on - today).days <= DAYS_AHEAD
     ]
-    for review in (*REVIEW_MONTHS, len(months)):
+    # A year of 3, 6 or 9 months ends on a review month: one review then.
+    for review in sorted({*REVIEW_MONTHS, len(months)}):
         if review > len(months):
             continue
         review_on = months[review - 1].ends_on

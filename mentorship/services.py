@@ -2,8 +2,11 @@ import base64
 import hashlib
 import logging
 import smtplib
+import tempfile
 import uuid
 import zoneinfo
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import parseaddr
 from urllib.parse import urlsplit
@@ -11,15 +14,17 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
-from django.db.models import F, Prefetch
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from accounts.models import MentorProfile, User
+from accounts import personal_data
+from accounts.models import DataExport, DeletionRequest, MentorProfile, User
 from accounts.timezones import zone_or_utc
 
 from . import calendar, closing, reminders, selectors
@@ -44,7 +49,10 @@ logger = logging.getLogger(__name__)
 
 # A row left "sending" this long belongs to a worker that died mid-send. It is
 # sent again: at worst twice, which beats never for the rare worker crash
-# between the SMTP server's acceptance and our commit.
+# between the SMTP server's acceptance and our commit (both copies carry the
+# same Message-ID). A worker killed before the server accepted the message
+# leaves nothing delivered, so the second sending is the only one.
+# mentorship/tests/test_faults.py kills real workers at both moments.
 STALE_CLAIM = timedelta(minutes=15)
 
 
@@ -70,6 +78,7 @@ def email_queue(
     from_email: str | None = None,
     attachments: list[dict] | None = None,
     headers: dict | None = None,
+    forget_after_sending: bool = False,
 ) -> OutboundEmail:
     """Record an email and send it once the surrounding transaction commits.
 
@@ -86,6 +95,7 @@ def email_queue(
             "body_html": body_html,
             "attachments": attachments or [],
             "headers": headers or {},
+            "forget_after_sending": forget_after_sending,
         },
     )
     if created:
@@ -93,7 +103,8 @@ def email_queue(
     return email
 
 
-def _send_in_background(email_id: int) -> None:
+def _send_in_background(email_id: int) -> bool:
+    """Hand the row to a worker; False when the broker could not take it."""
     from .tasks import send_email  # the tasks module imports this one
 
     try:
@@ -101,6 +112,8 @@ def _send_in_background(email_id: int) -> None:
     except BrokerError:
         # The row is committed; the sweep sends it once the broker is back.
         logger.warning("Broker unavailable; email %s left for the sweep", email_id)
+        return False
+    return True
 
 
 def email_send(*, email_id: int) -> bool:
@@ -131,16 +144,39 @@ def email_send(*, email_id: int) -> bool:
     email.sent_at = timezone.now()
     email.last_error = ""
     email.save(update_fields=["status", "sent_at", "last_error"])
+    _forget_if_asked(email)
     return True
 
 
+def _forget_if_asked(email: OutboundEmail) -> None:
+    if email.forget_after_sending:
+        OutboundEmail.objects.filter(pk=email.pk).update(
+            to="", subject="", body_text="", body_html="", attachments=[], headers={}
+        )
+
+
+def message_id(email: OutboundEmail) -> str:
+    """The same Message-ID for every attempt at one outbox row.
+
+    A worker that dies after the server accepted a message but before the row
+    says so leaves it to be sent again (see STALE_CLAIM); the copy then names
+    itself the same message, which mail systems use to recognise duplicates.
+    """
+    domain = parseaddr(email.from_email)[1].rpartition("@")[2] or "localhost"
+    digest = hashlib.sha256(email.idempotency_key.encode()).hexdigest()[:20]
+    return f"<outbox.{email.pk}.{digest}@{domain}>"
+
+
 def _deliver(email: OutboundEmail) -> None:
+    headers = dict(email.headers)
+    if not any(name.lower() == "message-id" for name in headers):
+        headers["Message-ID"] = message_id(email)
     message = EmailMultiAlternatives(
         subject=email.subject,
         body=email.body_text,
         from_email=email.from_email,
         to=[email.to],
-        headers=email.headers,
+        headers=headers,
         connection=get_connection(settings.OUTBOX_DELIVERY_BACKEND),
     )
     if email.body_html:
@@ -171,18 +207,24 @@ def _record_failure(email: OutboundEmail, exc: Exception) -> None:
     if email.attempts >= settings.OUTBOX_MAX_ATTEMPTS or _is_permanent(exc):
         email.status = OutboundEmail.Status.FAILED
         logger.error("Email %s failed for good: %s", email.pk, email.last_error)
+        # The error names the recipient's address as often as not.
+        if email.forget_after_sending:
+            email.last_error = "Failed; forgotten with the deleted account."
     else:
         email.status = OutboundEmail.Status.PENDING
         delay = settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** (email.attempts - 1)
         email.next_attempt_at = timezone.now() + timedelta(seconds=delay)
     email.save(update_fields=["status", "last_error", "next_attempt_at"])
+    if email.status == OutboundEmail.Status.FAILED:
+        _forget_if_asked(email)
 
 
 def email_resend(*, email_id: int) -> None:
     """Give a failed email a fresh set of attempts (a staff action)."""
     with transaction.atomic():
+        # One forgotten after failing has no recipient left to send to.
         updated = OutboundEmail.objects.filter(
-            pk=email_id, status=OutboundEmail.Status.FAILED
+            pk=email_id, status=OutboundEmail.Status.FAILED, forget_after_sending=False
         ).update(
             status=OutboundEmail.Status.PENDING,
             attempts=0,
@@ -195,7 +237,8 @@ def email_resend(*, email_id: int) -> None:
 def outbox_sweep(*, batch_size: int = 200) -> list[int]:
     """Queue the emails that are due: never handed to a worker, or due a retry.
 
-    Returns the ids it queued.
+    Returns the ids it queued. When the broker refuses one, the rest wait for
+    the next sweep rather than each wait out the publish retries in turn.
     """
     now = timezone.now()
     OutboundEmail.objects.filter(
@@ -208,9 +251,26 @@ def outbox_sweep(*, batch_size: int = 200) -> list[int]:
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:batch_size]
     )
+    queued = []
     for email_id in due:
-        _send_in_background(email_id)
-    return due
+        if not _send_in_background(email_id):
+            break
+        queued.append(email_id)
+    return queued
+
+
+def email_render(*, template: str, context: dict, time_zone: str = "UTC") -> dict:
+    """Subject and bodies of ``templates/emails/<template>{_subject.txt,.txt,
+    .html}``, with dates in the recipient's time zone."""
+    context = {**context, "site_url": settings.SITE_URL}
+    with timezone.override(zone_or_utc(time_zone)):
+        return {
+            "subject": " ".join(
+                render_to_string(f"emails/{template}_subject.txt", context).split()
+            ),
+            "body_text": render_to_string(f"emails/{template}.txt", context),
+            "body_html": render_to_string(f"emails/{template}.html", context),
+        }
 
 
 def email_render_and_queue(
@@ -223,28 +283,43 @@ def email_render_and_queue(
     time_zone: str = "UTC",
     headers: dict | None = None,
     attachments: list[dict] | None = None,
+    forget_after_sending: bool = False,
 ) -> OutboundEmail:
     """Render ``templates/emails/<template>{_subject.txt,.txt,.html}`` and queue it.
 
     Dates in the email are shown in the recipient's time zone.
     """
-    context = {**context, "site_url": settings.SITE_URL}
-    with timezone.override(zone_or_utc(time_zone)):
-        subject = " ".join(
-            render_to_string(f"emails/{template}_subject.txt", context).split()
-        )
-        body_text = render_to_string(f"emails/{template}.txt", context)
-        body_html = render_to_string(f"emails/{template}.html", context)
     return email_queue(
         key=key,
         event=event,
         to=to,
-        subject=subject,
-        body_text=body_text,
-        body_html=body_html,
+        **email_render(template=template, context=context, time_zone=time_zone),
         headers=headers,
         attachments=attachments,
+        forget_after_sending=forget_after_sending,
     )
+
+
+def email_queue_many(emails: list[OutboundEmail]) -> None:
+    """Record many emails in a few queries, each sent once the surrounding
+    transaction commits. An email whose key was queued before is left as it
+    is: the key, unique in the database, keeps it to one row, and sending
+    claims the row, so it goes out once however often it is handed on."""
+    if not emails:
+        return
+    OutboundEmail.objects.bulk_create(emails, ignore_conflicts=True, batch_size=500)
+    ids = list(
+        OutboundEmail.objects.filter(
+            idempotency_key__in=[email.idempotency_key for email in emails],
+            status=OutboundEmail.Status.PENDING,
+        ).values_list("pk", flat=True)
+    )
+
+    def hand_on():
+        for email_id in ids:
+            _send_in_background(email_id)
+
+    transaction.on_commit(hand_on)
 
 
 def absolute_url(path: str) -> str:
@@ -1092,13 +1167,9 @@ INVALID_PULSE_LINK = "This link is not valid. Copy the whole link from the email
 PULSE_MAX_AGE = timedelta(days=40)
 
 
-@transaction.atomic
-def _remind(
+def _reminder_row(
     pairing: Pairing, *, kind: str, key: str, month: int, person, text: str = ""
-) -> bool:
-    """Write one reminder and, in the same transaction, its email (or keep it
-    for the person's weekly digest). False when it was written before: it
-    never goes out twice."""
+) -> Reminder:
     recipient = person.email if person else settings.PROGRAM_STAFF_EMAIL
     # The pulse asks a question the person answers from the email itself, so
     # it is never held back for a digest.
@@ -1107,39 +1178,124 @@ def _remind(
         and kind != Reminder.Kind.PULSE
         and person.reminder_delivery == User.ReminderDelivery.WEEKLY
     )
-    reminder, created = Reminder.objects.get_or_create(
+    return Reminder(
         pairing=pairing,
         kind=kind,
         key=key,
         recipient=recipient,
-        defaults={
-            "person": person,
-            "text": text or REMINDER_TEXT[kind].format(month=month),
-            "in_digest": weekly,
-        },
+        person=person,
+        text=text or REMINDER_TEXT[kind].format(month=month),
+        in_digest=weekly,
     )
-    if not created or weekly:
-        return created
-    email_render_and_queue(
-        key=f"reminder:{pairing.pk}:{kind}:{key}:{recipient}"[:200],
+
+
+def _reminder_email(reminder: Reminder, month: int) -> OutboundEmail:
+    pairing, person, kind = reminder.pairing, reminder.person, reminder.kind
+    return OutboundEmail(
+        idempotency_key=(
+            f"reminder:{pairing.pk}:{kind}:{reminder.key}:{reminder.recipient}"[:200]
+        ),
         event=f"reminder.{kind}",
-        to=recipient,
-        template=f"reminder_{kind}",
-        time_zone=person.time_zone if person else "UTC",
-        context={
-            "pairing": pairing,
-            "person": person,
-            "month": month,
-            "reminder": reminder,
-            "pairing_url": pairing_url(pairing.pk),
-            "admin_url": absolute_url(
-                reverse("admin:mentorship_pairing_change", args=[pairing.pk])
-            ),
-            "plan_url": absolute_url(reverse("mentorship:plan", args=[pairing.pk])),
-            **(_pulse_links(pairing, month, person) if kind == "pulse" else {}),
-        },
+        to=reminder.recipient,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        **email_render(
+            template=f"reminder_{kind}",
+            time_zone=person.time_zone if person else "UTC",
+            context={
+                "pairing": pairing,
+                "person": person,
+                "month": month,
+                "reminder": reminder,
+                "pairing_url": pairing_url(pairing.pk),
+                "admin_url": absolute_url(
+                    reverse("admin:mentorship_pairing_change", args=[pairing.pk])
+                ),
+                "plan_url": absolute_url(reverse("mentorship:plan", args=[pairing.pk])),
+                **(_pulse_links(pairing, month, person) if kind == "pulse" else {}),
+            },
+        ),
     )
-    return True
+
+
+@transaction.atomic
+def _remind_many(due: list[tuple[Reminder, OutboundEmail | None]]) -> int:
+    """Write these reminders and, in the same transaction, their emails (none
+    for a reminder kept for the person's weekly digest). Returns how many
+    were new.
+
+    A few queries however many. The pairings are locked first, so a pairing
+    ended meanwhile (or a person whose account was deleted, or whose address
+    changed) gets nothing, and two runs writing the same batch take turns:
+    the second finds the first's rows and writes none. The unique
+    constraints still keep each reminder, and the outbox's key each email,
+    to one.
+    """
+    by_identity = {
+        (r.pairing_id, r.kind, r.key, r.recipient): (r, email) for r, email in due
+    }
+    if not by_identity:
+        return 0
+    live = set(
+        Pairing.objects.select_for_update()
+        .filter(
+            pk__in={r.pairing_id for r, _ in by_identity.values()},
+            status__in=Pairing.UNDER_WAY,
+        )
+        .values_list("pk", flat=True)
+    )
+    addresses = dict(
+        User.objects.filter(
+            pk__in={r.person_id for r, _ in by_identity.values() if r.person_id},
+            deleted_at__isnull=True,
+        ).values_list("pk", "email")
+    )
+    written = set(
+        Reminder.objects.filter(pairing_id__in=live).values_list(
+            "pairing_id", "kind", "key", "recipient"
+        )
+    )
+    new = [
+        (reminder, email)
+        for identity, (reminder, email) in by_identity.items()
+        if reminder.pairing_id in live
+        and identity not in written
+        and (
+            reminder.person_id is None
+            or addresses.get(reminder.person_id) == reminder.recipient
+        )
+    ]
+    Reminder.objects.bulk_create(
+        [reminder for reminder, _ in new], ignore_conflicts=True, batch_size=500
+    )
+    email_queue_many([email for _, email in new if email is not None])
+    return len(new)
+
+
+def _due_reminder(
+    pairing: Pairing, *, kind: str, key: str, month: int, person, text: str = ""
+) -> tuple[Reminder, OutboundEmail | None]:
+    """A reminder and its email (none when it waits for the weekly digest),
+    built in memory."""
+    reminder = _reminder_row(
+        pairing, kind=kind, key=key, month=month, person=person, text=text
+    )
+    return reminder, None if reminder.in_digest else _reminder_email(reminder, month)
+
+
+def _remind(
+    pairing: Pairing, *, kind: str, key: str, month: int, person, text: str = ""
+) -> bool:
+    """Write one reminder and its email; False when it was written before:
+    it never goes out twice."""
+    return bool(
+        _remind_many(
+            [
+                _due_reminder(
+                    pairing, kind=kind, key=key, month=month, person=person, text=text
+                )
+            ]
+        )
+    )
 
 
 def _pulse_links(pairing: Pairing, month: int, person) -> dict:
@@ -1286,44 +1442,100 @@ def reminders_send(*, now=None, batch_size: int = 500) -> int:
     """The hourly check: for every pairing under way, the reminders due in
     each person's morning. Safe to run as often as one likes.
 
-    Pairings are read in batches with their contacts, a fixed number of
-    queries per batch; only a reminder that is due costs more.
+    Pairings are read in batches, with their contacts, pulse answers, open
+    activities and the reminders they already had read as plain values for
+    the whole batch; the new reminders of a batch are written together. A
+    fixed number of queries per batch, however many are due.
     """
     now = now or timezone.now()
-    counted = CheckIn.objects.exclude(confirmation=CheckIn.Confirmation.DISPUTED).only(
-        "pairing_id", "occurred_on"
-    )
-    talked = PulseAnswer.objects.filter(talked=True).only("pairing_id", "month")
-    open_activities = Activity.objects.filter(done_on__isnull=True).only(
-        "pairing_id", "title", "due_on"
-    )
     pairings = (
         Pairing.objects.filter(status__in=Pairing.UNDER_WAY, starts_on__isnull=False)
         .select_related("cycle", "mentee", "mentor")
-        .prefetch_related(
-            Prefetch("checkins", queryset=counted),
-            Prefetch("pulse_answers", queryset=talked),
-            Prefetch("activities", queryset=open_activities),
-        )
         .order_by("pk")
     )
-    sent = 0
-    for pairing in pairings.iterator(chunk_size=batch_size):
-        try:
-            sent += _remind_pairing(pairing, now)
-        except Exception:  # one broken pairing must not stop everyone's reminders
-            logger.exception("Reminders for pairing %s failed", pairing.pk)
+    sent, last_pk = 0, 0
+    while batch := list(pairings.filter(pk__gt=last_pk)[:batch_size]):
+        last_pk = batch[-1].pk
+        facts = _reminder_facts([pairing.pk for pairing in batch])
+        due = []
+        for pairing in batch:
+            try:
+                sent += _attend_and_list_due(pairing, now, due, facts)
+            except Exception:  # one broken pairing must not stop the others
+                logger.exception("Reminders for pairing %s failed", pairing.pk)
+        sent += _remind_batch(due)
     return sent
 
 
-def _remind_pairing(pairing: Pairing, now) -> int:
-    """The reminders due now for one pairing's two people."""
+@dataclass
+class _ReminderFacts:
+    """What the reminders of a batch of pairings depend on, by pairing id."""
+
+    contacts: dict = field(default_factory=lambda: defaultdict(list))
+    talked: dict = field(default_factory=lambda: defaultdict(set))
+    activities: dict = field(default_factory=lambda: defaultdict(list))
+    written: dict = field(default_factory=lambda: defaultdict(set))
+
+
+def _reminder_facts(ids: list[int]) -> _ReminderFacts:
+    facts = _ReminderFacts()
+    for pairing_id, day in (
+        CheckIn.objects.filter(pairing_id__in=ids)
+        .exclude(confirmation=CheckIn.Confirmation.DISPUTED)
+        .values_list("pairing_id", "occurred_on")
+    ):
+        facts.contacts[pairing_id].append(day)
+    for pairing_id, month in PulseAnswer.objects.filter(
+        pairing_id__in=ids, talked=True
+    ).values_list("pairing_id", "month"):
+        facts.talked[pairing_id].add(month)
+    for pairing_id, *activity in Activity.objects.filter(
+        pairing_id__in=ids, done_on__isnull=True
+    ).values_list("pairing_id", "pk", "title", "due_on"):
+        facts.activities[pairing_id].append(tuple(activity))
+    for pairing_id, *reminder in Reminder.objects.filter(
+        pairing_id__in=ids
+    ).values_list("pairing_id", "kind", "key", "recipient"):
+        facts.written[pairing_id].add(tuple(reminder))
+    return facts
+
+
+def _remind_batch(due) -> int:
+    if not due:
+        return 0
+    try:
+        return _remind_many(due)
+    except Exception:
+        logger.exception(
+            "A batch of %s reminders failed; writing them one by one", len(due)
+        )
+    # One pairing's failure must not cost the others their reminders.
+    sent = 0
+    by_pairing = defaultdict(list)
+    for item in due:
+        by_pairing[item[0].pairing_id].append(item)
+    for pairing_id, items in by_pairing.items():
+        try:
+            sent += _remind_many(items)
+        except Exception:
+            logger.exception("Reminders for pairing %s failed", pairing_id)
+    return sent
+
+
+def _attend_and_list_due(
+    pairing: Pairing, now, due: list, facts: _ReminderFacts
+) -> int:
+    """Add to ``due`` the reminders newly due now for one pairing's two
+    people; mark how the pairing stands (which may alert staff: returns the
+    reminders that wrote)."""
     sent = 0
     contacts = reminders.with_pulses(
-        [checkin.occurred_on for checkin in pairing.checkins.all()],
+        facts.contacts[pairing.pk],
         program.program_months(pairing.starts_on, pairing.months),
-        {answer.month for answer in pairing.pulse_answers.all()},
+        facts.talked[pairing.pk],
     )
+    written = facts.written[pairing.pk]
+    activities = facts.activities[pairing.pk]
     for person in (pairing.mentee, pairing.mentor):
         local_now = now.astimezone(zone_or_utc(person.time_zone))
         months = program.month_statuses(
@@ -1334,7 +1546,6 @@ def _remind_pairing(pairing: Pairing, now) -> int:
         )
         if person == pairing.mentee and local_now.hour in reminders.MORNING_HOURS:
             sent += _attend(pairing, months, local_now.date())
-        activities = [(a.pk, a.title, a.due_on) for a in pairing.activities.all()]
         for item in [
             *reminders.due(
                 months=months, role=pairing.role_of(person), local_now=local_now
@@ -1343,13 +1554,17 @@ def _remind_pairing(pairing: Pairing, now) -> int:
                 months=months, activities=activities, local_now=local_now
             ),
         ]:
-            sent += _remind(
-                pairing,
-                kind=item.kind,
-                key=item.key,
-                month=item.month,
-                person=person,
-                text=item.text,
+            if (item.kind, item.key, person.email) in written:
+                continue
+            due.append(
+                _due_reminder(
+                    pairing,
+                    kind=item.kind,
+                    key=item.key,
+                    month=item.month,
+                    person=person,
+                    text=item.text,
+                )
             )
     return sent
 
@@ -1735,6 +1950,8 @@ def surveys_send_follow_ups(*, now=None, batch_size: int = 200) -> int:
             kind=SurveyResponse.Kind.CLOSING,
             follow_up_sent_at__isnull=True,
             pairing__ended_at__lte=closing.follow_up_cutoff(now),
+            # A deleted account has no one to ask.
+            person__deleted_at__isnull=True,
         )
         .select_related("pairing__mentee", "pairing__mentor", "person")
         .order_by("pk")
@@ -1751,3 +1968,288 @@ def surveys_send_follow_ups(*, now=None, batch_size: int = 200) -> int:
                 sent += _survey_follow_up(closing_survey, now)
             except Exception:  # one broken row must not stop the others
                 logger.exception("Follow-up survey %s failed", closing_survey.pk)
+
+
+# Personal data: a person's copy of their data, and deleting an account.
+# The models are the accounts app's; the workflow is here, with the outbox.
+
+
+class PersonalDataError(Exception):
+    """A request about personal data that cannot be done now; says why."""
+
+
+# A copy still pending this long after it was asked for lost its task (the
+# broker was down, a worker died): the sweep queues it again.
+EXPORT_STALE = timedelta(minutes=15)
+
+
+def data_export_url(export: DataExport) -> str:
+    return absolute_url(reverse("mentorship:data_export_download", args=[export.pk]))
+
+
+def _build_in_background(export_id: int) -> None:
+    from .tasks import build_data_export  # the tasks module imports this one
+
+    try:
+        build_data_export.delay(export_id)
+    except BrokerError:
+        logger.warning(
+            "Broker unavailable; data export %s left for the sweep", export_id
+        )
+
+
+@transaction.atomic
+def data_export_request(*, user: User) -> DataExport:
+    """The person asks for a copy of their data: it is prepared in the
+    background and they are emailed a link. Asking again while one is being
+    prepared returns that one."""
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    export = DataExport.objects.filter(
+        user=user, status=DataExport.Status.PENDING
+    ).first()
+    if export is None:
+        export = DataExport.objects.create(user=user)
+        export_id = export.pk
+        transaction.on_commit(lambda: _build_in_background(export_id))
+    return export
+
+
+def data_export_build(*, export_id: int, now=None) -> bool:
+    """Build one copy: the zip goes to private storage and the person gets
+    the link. Returns whether this call made it ready; safe to run twice
+    (the second finds it ready and does nothing)."""
+    export = (
+        DataExport.objects.select_related("user")
+        .filter(pk=export_id, status=DataExport.Status.PENDING)
+        .first()
+    )
+    if export is None:
+        return False
+    with tempfile.TemporaryFile() as handle:
+        try:
+            personal_data.write_archive(export.user, handle)
+        except Exception:
+            logger.exception("Building data export %s failed", export_id)
+            DataExport.objects.filter(
+                pk=export_id, status=DataExport.Status.PENDING
+            ).update(status=DataExport.Status.FAILED)
+            return False
+        size = handle.tell()
+        handle.seek(0)
+        return _data_export_store(export_id, File(handle), size, now or timezone.now())
+
+
+@transaction.atomic
+def _data_export_store(export_id: int, content: File, size: int, now) -> bool:
+    export = (
+        DataExport.objects.select_for_update()
+        .select_related("user")
+        .filter(pk=export_id, status=DataExport.Status.PENDING)
+        .first()
+    )
+    if export is None:  # made ready by another run of the task meanwhile
+        return False
+    export.file.save("data.zip", content, save=False)
+    stored, storage = export.file.name, export.file.storage
+    try:
+        export.status = DataExport.Status.READY
+        export.ready_at = now
+        export.expires_at = now + DataExport.LIFETIME
+        export.size = size
+        export.save()
+        # The newer copy makes the older ones needless: one file per person.
+        for older in DataExport.objects.filter(
+            user=export.user, status=DataExport.Status.READY
+        ).exclude(pk=export.pk):
+            _data_export_expire(older)
+        person = export.user
+        email_render_and_queue(
+            key=f"data_export:{export.pk}:ready",
+            event="personal_data.export_ready",
+            to=person.email,
+            template="data_export_ready",
+            time_zone=person.time_zone,
+            context={
+                "person": person,
+                "download_url": data_export_url(export),
+                "expires_at": export.expires_at,
+                "profile_url": absolute_url(reverse("accounts:profile")),
+            },
+        )
+    except Exception:
+        storage.delete(stored)  # the row will not say it exists
+        raise
+    return True
+
+
+def _data_export_expire(export: DataExport) -> None:
+    name, storage = export.file.name, export.file.storage
+    export.status = DataExport.Status.EXPIRED
+    export.file = ""
+    export.save(update_fields=["status", "file"])
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))
+
+
+@transaction.atomic
+def data_export_expire(*, export_id: int) -> bool:
+    """Delete a ready copy before its time (staff withdraw the link)."""
+    export = (
+        DataExport.objects.select_for_update()
+        .filter(pk=export_id, status=DataExport.Status.READY)
+        .first()
+    )
+    if export is None:
+        return False
+    _data_export_expire(export)
+    return True
+
+
+def data_export_record_download(*, export: DataExport) -> None:
+    DataExport.objects.filter(pk=export.pk).update(downloaded_at=timezone.now())
+
+
+def data_exports_sweep(*, now=None, batch_size: int = 200) -> dict:
+    """Hourly: delete the copies past their expiry from disk, and queue again
+    those whose building was lost. Safe to run as often as one likes."""
+    now = now or timezone.now()
+    expired = 0
+    while True:
+        ids = list(
+            DataExport.objects.filter(
+                status=DataExport.Status.READY, expires_at__lte=now
+            ).values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            break
+        for export_id in ids:
+            expired += data_export_expire(export_id=export_id)
+    stuck = list(
+        DataExport.objects.filter(
+            status=DataExport.Status.PENDING, requested_at__lte=now - EXPORT_STALE
+        ).values_list("pk", flat=True)[:batch_size]
+    )
+    for export_id in stuck:
+        _build_in_background(export_id)
+    return {"expired": expired, "queued": len(stuck)}
+
+
+def _deletion_email(request: DeletionRequest, person: User, step: str, **context):
+    email_render_and_queue(
+        key=f"deletion:{request.pk}:{step}",
+        event=f"personal_data.deletion_{step}",
+        to=person.email,
+        template=f"deletion_{step}",
+        time_zone=person.time_zone,
+        context={
+            "person": person,
+            "request": request,
+            "profile_url": absolute_url(reverse("accounts:profile")),
+            **context,
+        },
+    )
+
+
+@transaction.atomic
+def deletion_request_create(*, user: User) -> DeletionRequest:
+    """The person asks for their account to be deleted; staff decide. They
+    are emailed that the request was received, so that someone else using
+    their session cannot ask unnoticed. Asking again returns the pending
+    request."""
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    pending = DeletionRequest.objects.filter(
+        user=user, status=DeletionRequest.Status.PENDING
+    ).first()
+    if pending is not None:
+        return pending
+    request = DeletionRequest.objects.create(user=user)
+    _deletion_email(request, user, "requested")
+    return request
+
+
+def _lock_deletion(request_id: int) -> DeletionRequest:
+    request = (
+        DeletionRequest.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .get(pk=request_id)
+    )
+    if request.status != DeletionRequest.Status.PENDING:
+        raise PersonalDataError(
+            f"This request is {request.get_status_display().lower()} already."
+        )
+    return request
+
+
+@transaction.atomic
+def deletion_request_cancel(*, user: User) -> DeletionRequest | None:
+    """The person changes their mind before staff decide."""
+    pending = DeletionRequest.objects.filter(
+        user=user, status=DeletionRequest.Status.PENDING
+    ).first()
+    if pending is None:
+        return None
+    request = _lock_deletion(pending.pk)
+    request.status = DeletionRequest.Status.CANCELLED
+    request.decided_at = timezone.now()
+    request.save(update_fields=["status", "decided_at"])
+    return request
+
+
+@transaction.atomic
+def deletion_request_refuse(
+    *, request_id: int, actor: User, reason: str
+) -> DeletionRequest:
+    """Staff refuse, with a reason the person is emailed."""
+    reason = reason.strip()
+    if not reason:
+        raise PersonalDataError("Write the reason; the person is emailed it.")
+    request = _lock_deletion(request_id)
+    request.status = DeletionRequest.Status.REFUSED
+    request.refusal_reason = reason
+    request.decided_at = timezone.now()
+    request.decided_by = actor
+    request.save(update_fields=["status", "refusal_reason", "decided_at", "decided_by"])
+    _deletion_email(request, request.user, "refused", refusal_reason=reason)
+    return request
+
+
+def deletion_blockers(request: DeletionRequest) -> list:
+    return personal_data.blockers(request.user)
+
+
+@transaction.atomic
+def deletion_request_approve(
+    *, request_id: int, actor: User, now=None
+) -> DeletionRequest:
+    """Staff approve: the account is deleted now, in this transaction (see
+    ``accounts.personal_data``); its files go from disk after commit. Refused
+    while a pairing of theirs is under way: staff end it first.
+
+    The person is told at the address they had, by an email that the outbox
+    forgets once it is sent.
+    """
+    now = now or timezone.now()
+    request = _lock_deletion(request_id)
+    person = User.objects.select_for_update().get(pk=request.user_id)
+    if person.pk == actor.pk:
+        raise PersonalDataError("Another member of staff approves your own request.")
+    blockers = personal_data.blockers(person)
+    if blockers:
+        raise PersonalDataError(" ".join(b.text for b in blockers))
+    address, name = person.email, person.display_name
+    time_zone = person.time_zone
+    personal_data.erase(person, now=now)
+    request.status = DeletionRequest.Status.DONE
+    request.decided_at = now
+    request.decided_by = actor
+    request.save(update_fields=["status", "decided_at", "decided_by"])
+    email_render_and_queue(
+        key=f"deletion:{request.pk}:done",
+        event="personal_data.deletion_done",
+        to=address,
+        template="deletion_done",
+        time_zone=time_zone,
+        context={"name": name, "request": request},
+        forget_after_sending=True,
+    )
+    return request

@@ -181,9 +181,13 @@ _cache_url = REDIS_URL or (
 if _cache_url:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # With Redis down, each process counts in its own memory until it
+            # is back, rather than every login failing (see mentorship/cache.py).
+            "BACKEND": "mentorship.cache.RedisCacheWithFallback",
             "LOCATION": _cache_url,
             "KEY_PREFIX": "mentorship",
+            # Fail over quickly when Redis hangs rather than hold the request.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
@@ -265,6 +269,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mentorship.tasks.send_follow_up_surveys",
         "schedule": crontab(hour=6, minute=50),
     },
+    # Hourly: copies of people's data past their week are deleted from disk,
+    # and copies whose building was lost are queued again.
+    "sweep-data-exports": {
+        "task": "mentorship.tasks.sweep_data_exports",
+        "schedule": crontab(minute=25),
+    },
+    # Daily: declined and withdrawn applications older than the retention
+    # period lose their personal data (APPLICATION_RETENTION_DAYS).
+    "purge-old-applications": {
+        "task": "applications.tasks.purge_old_applications",
+        "schedule": crontab(hour=3, minute=10),
+    },
 }
 
 # Email. Django's mail API writes each message to the outbox table first; the
@@ -305,7 +321,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -320,6 +336,10 @@ STORAGES = {
 PRIVATE_MEDIA_ROOT = Path(
     env.str("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private_media"))
 )
+# A declined or withdrawn application's personal data (answers, CV) is kept
+# this many days after the decision, then removed by a daily task; staff see
+# what is due in the admin beforehand.
+APPLICATION_RETENTION_DAYS = env.int("APPLICATION_RETENTION_DAYS", default=365)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -36,3 +36,13 @@ def close_pairings() -> int:
 @shared_task
 def send_follow_up_surveys() -> int:
     return services.surveys_send_follow_ups()
+
+
+@shared_task
+def build_data_export(export_id: int) -> bool:
+    return services.data_export_build(export_id=export_id)
+
+
+@shared_task
+def sweep_data_exports() -> dict:
+    return services.data_exports_sweep()

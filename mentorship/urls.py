@@ -66,6 +66,19 @@ mentor_patterns = [
         views.pairing_intro_call_ics,
         name="pairing_intro_call_ics",
     ),
+    # Your data, from the account page.
+    path("account/data/export/", views.data_export_request, name="data_export_request"),
+    path(
+        "account/data/exports/<int:pk>/download/",
+        views.data_export_download,
+        name="data_export_download",
+    ),
+    path("account/delete/", views.account_delete, name="account_delete"),
+    path(
+        "account/delete/cancel/",
+        views.account_delete_cancel,
+        name="account_delete_cancel",
+    ),
 ]
 
 urlpatterns = [

@@ -1,7 +1,8 @@
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Exists, F, OuterRef, Prefetch
-from django.http import HttpResponse, JsonResponse
+from django.http import FileResponse, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -9,12 +10,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.models import Interest, MentorProfile
+from accounts.models import DataExport, DeletionRequest, Interest, MentorProfile
 
 from . import health, selectors, services, surveys
 from .access import get_pairing_for_user, staff_required
 from .forms import (
     SURVEY_FORMS,
+    AccountDeleteForm,
     ActivityForm,
     AvailabilityForm,
     CheckInForm,
@@ -625,3 +627,87 @@ def survey_results(request):
             "comments": selectors.survey_comments(cycle),
         }
     return render(request, "mentorship/survey_results.html", context)
+
+
+# Your data: a copy to download, and deleting the account. The account page
+# (accounts) shows both; the steps that change something are here, with the
+# services that email.
+
+
+@require_POST
+@login_required
+@reauthentication_required
+def data_export_request(request):
+    services.data_export_request(user=request.user)
+    messages.success(
+        request,
+        "We are preparing a copy of your data. We will email you a link to "
+        "download it, usually within minutes.",
+    )
+    return redirect(reverse("accounts:profile") + "#your-data")
+
+
+@require_GET
+@login_required
+@reauthentication_required
+def data_export_download(request, pk):
+    """The person's copy, to them alone (others get 404), never cached."""
+    export = get_object_or_404(DataExport, pk=pk, user=request.user)
+    if not export.is_downloadable():
+        return render(
+            request,
+            "mentorship/data_export_unavailable.html",
+            {"export": export},
+            status=410 if export.status == DataExport.Status.EXPIRED else 409,
+        )
+    services.data_export_record_download(export=export)
+    local = timezone.localdate(export.ready_at)
+    response = FileResponse(
+        export.file.storage.open(export.file.name, "rb"),
+        as_attachment=True,
+        filename=f"virtual-mentors-your-data-{local:%Y-%m-%d}.zip",
+        content_type="application/zip",
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@reauthentication_required
+def account_delete(request):
+    """What deleting the account does, then the request for it; staff decide."""
+    pending = request.user.deletion_requests.filter(
+        status=DeletionRequest.Status.PENDING
+    ).first()
+    form = AccountDeleteForm(request.POST if request.method == "POST" else None)
+    if pending is None and form.is_valid():
+        services.deletion_request_create(user=request.user)
+        messages.success(
+            request,
+            "We have your request to delete your account. Staff will deal with "
+            "it and email you.",
+        )
+        return redirect(reverse("accounts:profile") + "#delete-account")
+    return render(
+        request,
+        "mentorship/account_delete.html",
+        {
+            "form": form,
+            "pending": pending,
+            "under_way_with": [
+                pairing.other_person(request.user)
+                for pairing in selectors.pairings_for_user(request.user).filter(
+                    status__in=Pairing.UNDER_WAY
+                )
+            ],
+        },
+    )
+
+
+@require_POST
+@login_required
+def account_delete_cancel(request):
+    if services.deletion_request_cancel(user=request.user):
+        messages.success(request, "Your request is cancelled: your account stays.")
+    return redirect(reverse("accounts:profile") + "#delete-account")

@@ -9,7 +9,7 @@ from applications.models import Application
 from mentorship.models import OutboundEmail
 from mentorship.tasks import send_email
 
-from .conftest import pdf
+from .conftest import PDF_BYTES, pdf
 
 FORM = reverse("applications:form")
 
@@ -75,6 +75,31 @@ def test_draft_is_saved_resumed_and_submitted_with_one_email(
     assert Application.objects.count() == 1
     assert len(mail.outbox) == 1
     assert OutboundEmail.objects.count() == 1
+
+
+def test_a_double_click_with_the_cv_attached_submits_once(
+    client, mentee, open_cycle, complete_answers, django_capture_on_commit_callbacks
+):
+    # The browser sends the whole form twice, the CV file with it each time.
+    # The second copy of the same file once counted as a change: it reopened
+    # the submitted application and submitted it again, with a second email.
+    application = start(client, mentee)
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = submit(client, complete_answers, cv=pdf())
+        assert response.url == reverse("applications:detail", args=[application.pk])
+    application.refresh_from_db()
+    assert application.status == "submitted"
+    assert application.cv_filename == "My CV.pdf"
+    assert list(application.events.values_list("description", flat=True)) == [
+        "Draft started",
+        "Submitted",
+    ]
+    assert len(mail.outbox) == 1
+    # A different file is a change: the application is submitted again with it.
+    with django_capture_on_commit_callbacks(execute=True):
+        submit(client, complete_answers, cv=pdf(content=PDF_BYTES + b"%new\n"))
+    assert application.events.filter(description="Submitted").count() == 2
 
 
 def test_ineligible_answers_show_every_failed_criterion_and_can_be_corrected(

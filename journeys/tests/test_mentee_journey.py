@@ -192,6 +192,9 @@ def test_a_new_mentee_signs_up_applies_and_sees_the_status(
     expect(page.locator(".messages")).to_contain_text(
         "Your application is submitted. Thank you!"
     )
+    expect(page.locator(".messages")).to_contain_text(
+        f"We will email a confirmation to {EMAIL}."
+    )
     expect(page.locator("main")).to_contain_text("Status: Submitted")
     expect(page.locator("main")).to_contain_text("Staff will review your application")
     expect(page.locator("main")).to_contain_text("Your CV: Amara Okafor CV.pdf")

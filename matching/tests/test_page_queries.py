@@ -29,6 +29,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.models import DeletionRequest
 from accounts.testing import Client
 from applications.admin import REVIEW_ACTIONS
 from mentorship import services
@@ -51,6 +52,11 @@ NOT_PAGES = {
     "matching:respond": "a POST that redirects to the pairing page",
     "matching:progress_nudge": "a POST that redirects to the dashboard",
     "bench_minimal": "the benchmark's page that does nothing (BENCH_MINIMAL_VIEW)",
+    "mentorship:data_export_request": "a POST that starts the copy and redirects",
+    "mentorship:account_delete_cancel": "a POST that redirects to the account page",
+    "mentorship:data_export_download": "a file built in the background; "
+    "building it costs the same queries however much the person has "
+    "(mentorship/tests/test_data_export.py)",
 }
 
 
@@ -189,6 +195,12 @@ def site_pages(w: worlds.World) -> list[Page]:
         ),
         Page("staff surveys", "staff", reverse("mentorship:survey_results")),
         Page(
+            "delete my account",
+            "mentee",
+            reverse("mentorship:account_delete"),
+            statuses=(200, 302),
+        ),
+        Page(
             "an application, as staff",
             "staff",
             reverse("applications:detail", args=[application.pk]),
@@ -317,6 +329,19 @@ def admin_pages(w: worlds.World) -> list[Page]:
             "end early",
             "staff",
             reverse("admin:mentorship_pairing_end", args=[pairing.pk]),
+        ),
+        Page(
+            "personal data due for removal",
+            "staff",
+            reverse("admin:applications_application_retention"),
+        ),
+        Page(
+            "approve deleting an account",
+            "staff",
+            reverse(
+                "admin:accounts_deletionrequest_decide",
+                args=[DeletionRequest.objects.order_by("pk").first().pk, "approve"],
+            ),
         ),
         Page("propose matches", "staff", reverse("admin:matching_matchrun_propose")),
         Page(

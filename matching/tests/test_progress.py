@@ -62,7 +62,10 @@ def pair(
     application = Application.objects.create(
         applicant=mentee,
         cycle=cycle,
-        status=Application.Status.MATCHED,
+        # A proposal that fell through sends the application back to staff.
+        status=Application.Status.APPROVED
+        if status == Status.CANCELLED
+        else Application.Status.MATCHED,
         practice_country=country,
         submitted_at=TODAY,
     )
@@ -204,7 +207,8 @@ def test_regions(program, cycle):
     # Ghana and Nigeria applied; both are paired; their mentors are in Europe.
     assert (western_africa.applied, western_africa.mentees) == (2, 2)
     assert rows["Northern Europe"].mentors == 4
-    assert rows["Latin America and the Caribbean"].mentees == 0
+    # Eve's proposal counts as matched; Fay's fell through.
+    assert rows["Latin America and the Caribbean"].mentees == 1
 
 
 def test_the_dashboard_shows_the_figures_and_the_pairs_needing_attention(

@@ -29,7 +29,13 @@ from django.contrib.auth.models import Group, Permission
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from accounts.models import Interest, MentorProfile, User
+from accounts.models import (
+    DataExport,
+    DeletionRequest,
+    Interest,
+    MentorProfile,
+    User,
+)
 from applications.models import (
     Application,
     ApplicationEvent,
@@ -595,6 +601,9 @@ def _copy(world: World, n: int) -> None:
         cycle=world.open,
         notified_at=timezone.now(),
     )
+    # Personal data: a copy asked for, and a request to delete an account.
+    DataExport.objects.create(user=mentee)
+    DeletionRequest.objects.create(user=mentee)
     group = Group.objects.create(name=f"Reviewers {n}")
     group.permissions.set(Permission.objects.filter(codename__endswith="application"))
 

@@ -86,6 +86,15 @@ def test_broker_down_keeps_the_row_for_the_sweep(django_capture_on_commit_callba
     assert email.status == Status.PENDING
     assert mail.outbox == []
 
+    # Still down: the sweep stops at the first refusal and queues nothing.
+    later = queue(key="event:2")
+    with mock.patch.object(
+        send_email, "delay", side_effect=BrokerError("down")
+    ) as delay:
+        assert services.outbox_sweep() == []
+    assert delay.call_count == 1
+    later.delete()
+
     assert sweep_outbox() == 1
     email.refresh_from_db()
     assert email.status == Status.SENT
@@ -165,6 +174,22 @@ def test_a_claim_left_by_a_dead_worker_is_picked_up_again():
     assert email.status == Status.SENT
     assert fresh.status == Status.SENDING
     assert len(mail.outbox) == 1
+
+
+def test_every_attempt_at_an_email_carries_the_same_message_id(settings):
+    # A copy sent again after a worker died mid-send names itself the same
+    # message as the first (mentorship/tests/test_faults.py kills the worker).
+    email = OutboundEmailFactory(from_email="Program <program@example.org>")
+    other = OutboundEmailFactory()
+    assert services.message_id(email) == services.message_id(email)
+    assert services.message_id(email) != services.message_id(other)
+    assert services.message_id(email).endswith("@example.org>")
+    services.email_send(email_id=email.pk)
+    assert mail.outbox[0].extra_headers["Message-ID"] == services.message_id(email)
+
+    own = OutboundEmailFactory(headers={"Message-ID": "<kept@example.org>"})
+    services.email_send(email_id=own.pk)
+    assert mail.outbox[1].message()["Message-ID"] == "<kept@example.org>"
 
 
 def test_djangos_mail_api_goes_through_the_outbox(django_capture_on_commit_callbacks):

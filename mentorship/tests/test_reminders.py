@@ -10,7 +10,7 @@ from django.core import mail
 from django.utils import timezone
 
 from conftest import make_user
-from mentorship import services
+from mentorship import reminders, services
 from mentorship.models import (
     Activity,
     CheckIn,
@@ -19,6 +19,7 @@ from mentorship.models import (
     PulseAnswer,
     Reminder,
 )
+from mentorship.months import month_statuses
 from mentorship.tests.factories import mentor_profile
 
 Status = Pairing.Status
@@ -207,11 +208,48 @@ def test_queries_do_not_grow_with_pairings(
             )
 
     # 12:00 UTC is morning nowhere the cast lives: the check reads, sends nothing.
-    with django_assert_max_num_queries(5) as few:
+    with django_assert_max_num_queries(6) as few:
         services.reminders_send(now=at(2027, 1, 10, 12), batch_size=50)
     add(30)
     with django_assert_max_num_queries(len(few.captured_queries)):
         services.reminders_send(now=at(2027, 1, 10, 12), batch_size=50)
+
+
+def test_reminders_due_at_once_cost_the_same_queries_however_many(
+    pairing, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    def add(n):
+        for i in range(n):
+            Pairing.objects.create(
+                cycle=pairing.cycle,
+                mentee=make_user(
+                    f"k{Pairing.objects.count()}-{i}@example.com",
+                    time_zone="Asia/Kolkata",
+                ),
+                mentor=pairing.mentor,
+                status=Status.ACTIVE,
+                starts_on=date(2027, 1, 1),
+            )
+
+    # 1 January, 03:00 UTC: morning in Kolkata, where each mentee is reminded.
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        django_assert_max_num_queries(15) as few,
+    ):
+        assert services.reminders_send(now=at(2027, 1, 1, 3), batch_size=50) == 1
+    Reminder.objects.all().delete()
+    add(30)
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        django_assert_max_num_queries(len(few.captured_queries)),
+    ):
+        assert services.reminders_send(now=at(2027, 1, 1, 3), batch_size=50) == 31
+    assert Reminder.objects.count() == 31
+    # Once written, each is skipped: nothing is written or sent again.
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.reminders_send(now=at(2027, 1, 1, 3), batch_size=50) == 0
+    assert mail.outbox == []
 
 
 def pulse_links(message):
@@ -337,14 +375,14 @@ def test_one_broken_pairing_does_not_stop_the_others(
         status=Status.ACTIVE,
         starts_on=date(2027, 1, 1),
     )
-    real = services._remind_pairing
+    real = services._attend_and_list_due
 
-    def breaks_first(item, now):
+    def breaks_first(item, now, due, facts):
         if item.pk == pairing.pk:
             raise RuntimeError("broken")
-        return real(item, now)
+        return real(item, now, due, facts)
 
-    monkeypatch.setattr(services, "_remind_pairing", breaks_first)
+    monkeypatch.setattr(services, "_attend_and_list_due", breaks_first)
     run(at(2027, 1, 1, 3), django_capture_on_commit_callbacks)
     assert [m.to for m in mail.outbox] == [[other.mentee.email]]
 
@@ -409,3 +447,69 @@ def test_plan_reviews_are_announced_a_week_ahead(
     [message] = mail.outbox
     assert message.subject == "Time to review your Mentoring Plan"
     assert "Review your Mentoring Plan by 31 March 2027" in message.body
+
+
+def test_an_email_that_cannot_be_built_costs_only_its_own_pairing(
+    pairing, mentee, django_capture_on_commit_callbacks, monkeypatch
+):
+    other = Pairing.objects.create(
+        cycle=pairing.cycle,
+        mentee=make_user("second@example.com", time_zone="Asia/Kolkata"),
+        mentor=pairing.mentor,
+        status=Status.ACTIVE,
+        starts_on=date(2027, 1, 1),
+    )
+    real = services._reminder_email
+
+    def breaks_first(reminder, month):
+        if reminder.pairing_id == pairing.pk:
+            raise RuntimeError("a template that fails for this pairing")
+        return real(reminder, month)
+
+    monkeypatch.setattr(services, "_reminder_email", breaks_first)
+    assert run(at(2027, 1, 1, 3), django_capture_on_commit_callbacks) == 1
+    assert [m.to for m in mail.outbox] == [[other.mentee.email]]
+    assert list(Reminder.objects.values_list("pairing_id", flat=True)) == [other.pk]
+
+
+def test_a_reminder_for_a_pairing_ended_meanwhile_is_not_written(pairing, mentee):
+    due = services._due_reminder(
+        pairing, kind="reach_out", key="month:1", month=1, person=mentee
+    )
+    Pairing.objects.filter(pk=pairing.pk).update(status=Status.ENDED)
+    assert services._remind_many([due]) == 0
+    assert not Reminder.objects.exists()
+
+
+def test_a_reminder_for_an_address_changed_meanwhile_is_not_written(pairing, mentee):
+    due = services._due_reminder(
+        pairing, kind="reach_out", key="month:1", month=1, person=mentee
+    )
+    type(mentee).objects.filter(pk=mentee.pk).update(email="new@example.com")
+    assert services._remind_many([due]) == 0
+    assert not Reminder.objects.exists()
+
+
+def test_a_second_writer_of_the_same_reminders_writes_none(
+    pairing, mentee, django_capture_on_commit_callbacks
+):
+    def due():
+        return [
+            services._due_reminder(
+                pairing, kind="reach_out", key="month:1", month=1, person=mentee
+            )
+        ] * 2  # the same reminder listed twice counts once
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services._remind_many(due()) == 1
+        assert services._remind_many(due()) == 0
+    assert Reminder.objects.count() == 1
+    assert len(mail.outbox) == 1
+
+
+def test_a_six_month_year_is_reviewed_once_at_its_end():
+    months = month_statuses(
+        starts_on=date(2027, 1, 1), count=6, contacts=[], today=date(2027, 6, 25)
+    )
+    due = reminders.plan_due(months=months, activities=[], local_now=at(2027, 6, 25, 8))
+    assert [item.key for item in due] == ["review:6"]

@@ -39,3 +39,26 @@ def test_a_worker_sends_a_queued_email_once_even_if_the_task_arrives_twice(
     send_email.delay(email.pk)
     time.sleep(1)
     assert [m.subject for m in mail.outbox].count("From the worker") == 1
+
+
+def test_a_worker_builds_a_copy_of_a_persons_data_once(celery_worker, mentee):
+    from accounts.models import DataExport
+    from mentorship.tasks import build_data_export
+
+    export = services.data_export_request(user=mentee)
+    assert wait_for(
+        lambda: (
+            DataExport.objects.get(pk=export.pk).status == "ready"
+            and OutboundEmail.objects.filter(
+                event="personal_data.export_ready"
+            ).exists()
+            and OutboundEmail.objects.get(event="personal_data.export_ready").status
+            == "sent"
+        )
+    ), "the worker did not build the copy and send its link"
+    built = DataExport.objects.get(pk=export.pk)
+
+    build_data_export.delay(export.pk)  # delivered again: nothing changes
+    time.sleep(1)
+    assert DataExport.objects.get(pk=export.pk).file.name == built.file.name
+    assert [m.subject for m in mail.outbox].count("Your data is ready to download") == 1

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("applications", "0005_mentee_languages_and_mentor_waitlist"),
+        ("applications", "0006_application_retention_purge"),
     ]
 
     operations = [

@@ -21,7 +21,7 @@ def mark_followed_up(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("mentorship", "0015_attention_label_says_no_contact"),
+        ("mentorship", "0016_outbox_forgets_a_deleted_account"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

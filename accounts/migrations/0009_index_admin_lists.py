@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0007_mentor_availability_wording"),
+        ("accounts", "0008_personal_data_exports_and_deletion_requests"),
         ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
