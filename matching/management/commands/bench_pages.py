@@ -442,7 +442,7 @@ class _Server:
             "BENCH_MINIMAL_VIEW": "1",
             "LOG_LEVEL": "WARNING",
         }
-        # Closed in __exit__; kept afterwards for reading.
+        # Closed when the server stops; removed then unless something failed.
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115
             "w+", prefix="bench-pages-gunicorn-", suffix=".log", delete=False
         )
@@ -490,18 +490,24 @@ class _Server:
                         f"with {self.workers} workers (log: {self.log.name})"
                     )
                     return self
-            except OSError:
-                pass
+            except (OSError, http.client.HTTPException):
+                pass  # not listening yet, or something else is
             time.sleep(0.3)
-        self.__exit__(None, None, None)
         self.log.seek(0)
-        raise CommandError(f"gunicorn did not start:\n{self.log.read()[-3000:]}")
+        started = self.log.read()[-3000:]
+        self._stop()
+        raise CommandError(f"gunicorn did not start (log: {self.log.name}):\n{started}")
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, *exc):
+        self._stop()
+        if exc_type is None:
+            os.unlink(self.log.name)  # kept only when something went wrong
+        return False
+
+    def _stop(self):
         self.process.terminate()
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
         self.log.close()
-        return False
