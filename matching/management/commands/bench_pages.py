@@ -1,19 +1,21 @@
 """Serve the site with gunicorn on the large demo data and time its key pages.
 
-Loads the large demo (``seed_demo --scale large``) if it is not there yet,
-then starts gunicorn on 127.0.0.1 as production runs it (DEBUG off, static
-files collected and served by WhiteNoise, the same database, ``2 x cores``
-sync workers), with the do-nothing page /bench/minimal/ mounted
-(BENCH_MINIMAL_VIEW=1). The people each page is for are signed in through
-real sessions written to the session store (staff with the second factor
-recorded, as allauth's login leaves it). Every page is warmed, then
-requested ``--requests`` times by ``--concurrency`` threads, each request on
-a new connection as a browser's first one is (gunicorn's sync workers close
-it after each response); the minimal page is measured first and last, in
-the same run. Prints p50 and p95 latency, throughput, the ratio of each
-page's throughput to the minimal page's and the goals met, ending with one
-JSON line; then profiles the slowest page in this process, through Django's
-test client with DEBUG off.
+Migrates the database and loads the large demo (``seed_demo --scale
+large``) if it is not there yet, runs ANALYZE, then starts gunicorn on
+127.0.0.1 as production runs it (DEBUG off, static files collected and
+served by WhiteNoise, the same database, ``2 x cores`` sync workers), with
+the do-nothing page /bench/minimal/ mounted (BENCH_MINIMAL_VIEW=1). The
+people each page is for are signed in through real sessions written to the
+session store (staff with the second factor recorded, as allauth's login
+leaves it). Every page is warmed, then requested ``--requests`` times by
+``--concurrency`` threads, each request on a new connection as a browser's
+first one is (gunicorn's sync workers close it after each response). The
+requests are made in ``--rounds`` rounds through all the pages, the minimal
+page first in each, so that a change in the machine's load (other work on
+it) falls on every page alike. Prints p50 and p95 latency, throughput, the
+ratio of each page's throughput to the minimal page's and the goals met,
+ending with one JSON line; then profiles the slowest page in this process,
+through Django's test client with DEBUG off.
 
 The client shares the machine with the server: on a small machine the
 threads' own work and anything else running are part of every figure.
@@ -81,6 +83,13 @@ class Command(BaseCommand):
         parser.add_argument("--requests", type=int, default=200, help="per page")
         parser.add_argument("--concurrency", type=int, default=8)
         parser.add_argument(
+            "--rounds",
+            type=int,
+            default=4,
+            help="each page's requests are split over this many rounds through "
+            "all the pages, so a change in the machine's load falls on all alike",
+        )
+        parser.add_argument(
             "--workers",
             type=int,
             default=2 * (os.cpu_count() or 1),
@@ -91,7 +100,9 @@ class Command(BaseCommand):
             "--no-profile", action="store_true", help="skip the slowest page's profile"
         )
 
-    def handle(self, *args, requests, concurrency, workers, port, no_profile, **kw):
+    def handle(
+        self, *args, requests, concurrency, rounds, workers, port, no_profile, **kw
+    ):
         if connection.vendor != "postgresql" or not os.environ.get("DATABASE_URL"):
             raise CommandError(
                 "bench_pages measures the site on PostgreSQL: set DATABASE_URL."
@@ -107,26 +118,36 @@ class Command(BaseCommand):
         }
         port = port or _free_port()
         load_before = os.getloadavg()
+        order = [Page("minimal view", MINIMAL, None), *pages]
+        cookies = {
+            page.name: _cookie(sessions[page.user.pk]) if page.user else ""
+            for page in order
+        }
+        samples = {page.name: [] for page in order}
         with _Server(port, workers, self.stdout) as server:
-            results = {}
-            order = [Page("minimal view", MINIMAL, None), *pages]
-            order.append(Page("minimal view, again", MINIMAL, None))
             for page in order:
-                cookie = _cookie(sessions[page.user.pk]) if page.user else ""
                 # Each worker renders the page a few times before timing.
-                _run(server.port, page.path, cookie, 5 * workers, concurrency)
-                results[page.name] = _run(
-                    server.port, page.path, cookie, requests, concurrency
-                )
-                self.stdout.write(f"  measured {page.name}")
+                _run(server.port, page.path, cookies[page.name], 5 * workers, 8)
+            for round_ in range(1, rounds + 1):
+                share = requests // rounds + (round_ <= requests % rounds)
+                for page in order:
+                    samples[page.name].append(
+                        _run(
+                            server.port,
+                            page.path,
+                            cookies[page.name],
+                            share,
+                            concurrency,
+                        )
+                    )
+                self.stdout.write(f"  round {round_} of {rounds} done")
         load_after = os.getloadavg()
         engine = import_module(settings.SESSION_ENGINE)
         for key in sessions.values():
             engine.SessionStore(session_key=key).delete()
 
-        minimal_rps = statistics.mean(
-            [results["minimal view"]["rps"], results["minimal view, again"]["rps"]]
-        )
+        results = {name: _figures(runs) for name, runs in samples.items()}
+        minimal_rps = results["minimal view"]["rps"]
         for figures in results.values():
             figures["ratio"] = round(figures["rps"] / minimal_rps, 3)
             figures["goals_met"] = (
@@ -143,6 +164,7 @@ class Command(BaseCommand):
                     "database": connection.vendor,
                     "server": f"gunicorn, {workers} sync workers, DEBUG off",
                     "requests": requests,
+                    "rounds": rounds,
                     "concurrency": concurrency,
                     "cores": os.cpu_count(),
                     "load_before": [round(n, 2) for n in load_before],
@@ -166,6 +188,7 @@ class Command(BaseCommand):
             self._profile(slowest)
 
     def _ensure_large_data(self):
+        call_command("migrate", interactive=False, verbosity=0)
         ready = (
             Application.objects.filter(applicant__email__startswith="large.").count()
             >= LARGE.applications
@@ -235,7 +258,8 @@ class Command(BaseCommand):
 
     def _table(self, results, requests, concurrency, workers, before, after):
         self.stdout.write(
-            f"\n{requests} requests a page, {concurrency} at a time, gunicorn "
+            f"\n{requests} requests a page in rounds through all the pages, "
+            f"{concurrency} at a time, gunicorn "
             f"with {workers} workers on {os.cpu_count()} cores; load average "
             f"{before[0]:.2f} before, {after[0]:.2f} after "
             f"(PostgreSQL {connection.pg_version // 10000}, "
@@ -259,7 +283,10 @@ class Command(BaseCommand):
             )
         self.stdout.write(
             f"Goals: p50 under {GOAL_P50_MS} ms, p95 under {GOAL_P95_MS} ms, "
-            f"at least {GOAL_RATIO:.2f} of the minimal view's throughput."
+            f"at least {GOAL_RATIO:.2f} of the minimal view's throughput. The "
+            "minimal view's requests a second, round by round: "
+            + ", ".join(f"{rps:.0f}" for rps in results["minimal view"]["rps_by_round"])
+            + "."
         )
 
     def _profile(self, page: Page, repeat: int = 20):
@@ -270,12 +297,14 @@ class Command(BaseCommand):
         with override_settings(
             DEBUG=False, ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]
         ):
+            # As through the TLS-terminating proxy (production redirects
+            # plain HTTP).
             for _ in range(3):
-                _read(client.get(page.path))
+                _read(client.get(page.path, secure=True))
             reset_queries()  # a full query log would capture nothing
             with CaptureQueriesContext(connection) as queries:
                 started = time.perf_counter()
-                _read(client.get(page.path))
+                _read(client.get(page.path, secure=True))
                 one = (time.perf_counter() - started) * 1000
             # Read now: the next request empties the log they are read from.
             count = len(queries)
@@ -283,7 +312,7 @@ class Command(BaseCommand):
             profiler = cProfile.Profile()
             profiler.enable()
             for _ in range(repeat):
-                _read(client.get(page.path))
+                _read(client.get(page.path, secure=True))
             profiler.disable()
         self.stdout.write(
             f"\nProfile of the slowest page, {page.name} ({page.path}), in this "
@@ -363,20 +392,31 @@ def _fetch(port: int, path: str, cookie: str) -> tuple[int, float, int]:
     return status, (time.perf_counter() - started) * 1000, len(body)
 
 
-def _run(port, path, cookie, requests, concurrency) -> dict:
+def _run(port, path, cookie, requests, concurrency) -> tuple[list, float]:
+    """``requests`` requests, ``concurrency`` at a time: the answers
+    (status, milliseconds, bytes) and the seconds they took together."""
     with ThreadPoolExecutor(concurrency) as pool:
         started = time.perf_counter()
         answers = list(pool.map(lambda _: _fetch(port, path, cookie), range(requests)))
-        seconds = time.perf_counter() - started
+        return answers, time.perf_counter() - started
+
+
+def _figures(runs) -> dict:
+    """One page's figures over its rounds: the latencies of all its requests,
+    and its requests a second over the time spent on it."""
+    answers = [answer for run, _ in runs for answer in run]
+    seconds = sum(seconds for _, seconds in runs)
     latencies = sorted(ms for _, ms, _ in answers)
     statuses = Counter(status for status, _, _ in answers)
     return {
         "p50_ms": round(statistics.median(latencies), 1),
         "p95_ms": round(latencies[max(0, round(0.95 * len(latencies)) - 1)], 1),
         "max_ms": round(latencies[-1], 1),
-        "rps": round(requests / seconds, 1),
+        "rps": round(len(answers) / seconds, 1),
+        # Each round's requests a second: how much the machine's load moved.
+        "rps_by_round": [round(len(run) / seconds, 1) for run, seconds in runs],
         "kb": round(statistics.mean(size for _, _, size in answers) / 1024, 1),
-        "errors": requests - statuses.get(200, 0),
+        "errors": len(answers) - statuses.get(200, 0),
         "statuses": dict(statuses),
     }
 
@@ -402,7 +442,7 @@ class _Server:
             "BENCH_MINIMAL_VIEW": "1",
             "LOG_LEVEL": "WARNING",
         }
-        # Closed in __exit__; kept afterwards for reading.
+        # Closed when the server stops; removed then unless something failed.
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115
             "w+", prefix="bench-pages-gunicorn-", suffix=".log", delete=False
         )
@@ -450,18 +490,24 @@ class _Server:
                         f"with {self.workers} workers (log: {self.log.name})"
                     )
                     return self
-            except OSError:
-                pass
+            except (OSError, http.client.HTTPException):
+                pass  # not listening yet, or something else is
             time.sleep(0.3)
-        self.__exit__(None, None, None)
         self.log.seek(0)
-        raise CommandError(f"gunicorn did not start:\n{self.log.read()[-3000:]}")
+        started = self.log.read()[-3000:]
+        self._stop()
+        raise CommandError(f"gunicorn did not start (log: {self.log.name}):\n{started}")
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, *exc):
+        self._stop()
+        if exc_type is None:
+            os.unlink(self.log.name)  # kept only when something went wrong
+        return False
+
+    def _stop(self):
         self.process.terminate()
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
         self.log.close()
-        return False
