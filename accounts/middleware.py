@@ -1,9 +1,11 @@
+import time
 import zoneinfo
 from urllib.parse import unquote, urlencode
 
 from allauth.account.authentication import get_authentication_records
 from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.shortcuts import redirect
@@ -28,6 +30,38 @@ def time_zone_middleware(get_response):
             timezone.activate(zoneinfo.ZoneInfo(name))
         else:
             timezone.deactivate()
+        return get_response(request)
+
+    return middleware
+
+
+SESSION_REFRESHED_KEY = "_refreshed_at"
+
+
+def session_refresh_middleware(get_response):
+    """Keep a session in use alive: its expiry starts again from the
+    request, so that it ends ``SESSION_COOKIE_AGE`` seconds after the last
+    request, not after the login.
+
+    Saving the session on every request (``SESSION_SAVE_EVERY_REQUEST``) would
+    do it at the cost of a write and a commit on every page. Instead the
+    session is marked changed, and so saved with a new expiry by
+    ``SessionMiddleware``, when its last save was ``SESSION_REFRESH_SECONDS``
+    ago or more: a session then ends between that many seconds before and
+    ``SESSION_COOKIE_AGE`` after its last request. An empty session (a visitor
+    who was never signed in) is left alone, as Django leaves it.
+    """
+
+    def middleware(request):
+        session = request.session
+        if not session.is_empty():
+            now = int(time.time())
+            refreshed = session.get(SESSION_REFRESHED_KEY)
+            if (
+                not isinstance(refreshed, int)
+                or not 0 <= now - refreshed < settings.SESSION_REFRESH_SECONDS
+            ):
+                session[SESSION_REFRESHED_KEY] = now
         return get_response(request)
 
     return middleware

@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "mentorship.security.refuse_nul_in_url",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "accounts.middleware.session_refresh_middleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -345,11 +346,13 @@ APPLICATION_RETENTION_DAYS = env.int("APPLICATION_RETENTION_DAYS", default=365)
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# A session ends after SESSION_COOKIE_AGE seconds without a request: each
-# request saves the session and so starts the count again. Login always starts
-# a new session (Django's login() gives it a new key).
+# A session ends after SESSION_COOKIE_AGE seconds without a request: a request
+# saves the session, and so starts the count again, when its last save was
+# SESSION_REFRESH_SECONDS ago or more (accounts.middleware.session_refresh_
+# middleware; saving on every request cost a write on every page). Login
+# always starts a new session (Django's login() gives it a new key).
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_REFRESH_SECONDS = 60
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

@@ -8,11 +8,16 @@ import time_machine
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from conftest import PASSWORD
+from mentorship.tests.world import tables_written
 
 PROFILE = "/account/profile/"
 NEW_PASSWORD = "another-long-password-8"
@@ -55,6 +60,37 @@ def test_a_session_ends_after_the_set_time_without_a_request(client, mentee, set
             assert signed_in(client)
         clock.shift(timedelta(minutes=61))
         assert not signed_in(client)
+
+
+def test_a_session_is_saved_again_at_most_once_a_minute(client, mentee, settings):
+    settings.SESSION_COOKIE_AGE = 3600
+    with time_machine.travel(datetime(2027, 5, 3, 9, tzinfo=UTC), tick=False) as clock:
+        client.force_login(mentee)
+        key = client.cookies[settings.SESSION_COOKIE_NAME].value
+
+        def expires():
+            return Session.objects.get(session_key=key).expire_date
+
+        assert signed_in(client)
+        saved = expires()
+        assert saved == timezone.now() + timedelta(hours=1)
+        # Pages within the minute leave the session as it is: no write.
+        clock.shift(timedelta(seconds=59))
+        with CaptureQueriesContext(connection) as queries:
+            assert signed_in(client)
+        assert "django_session" not in tables_written(queries)
+        assert expires() == saved
+        # The first page after it starts the hour again.
+        clock.shift(timedelta(seconds=1))
+        assert signed_in(client)
+        assert expires() == timezone.now() + timedelta(hours=1)
+
+
+def test_a_visitor_never_signed_in_gets_no_session(client, db):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert settings.SESSION_COOKIE_NAME not in response.cookies
+    assert not Session.objects.exists()
 
 
 def test_changing_the_password_ends_every_other_session(mentee):

@@ -215,8 +215,9 @@ def build_world(*, mentee, mentor, staff) -> World:
     )
 
 
-# Every request saves its session (SESSION_SAVE_EVERY_REQUEST): not a change
-# of anything the request was about.
+# A request saves its session now and then, to keep it alive
+# (accounts.middleware.session_refresh_middleware): not a change of anything
+# the request was about.
 NOT_A_CHANGE = {"django_session"}
 WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.I)
 SAVEPOINT = re.compile(
