@@ -37,7 +37,13 @@ class DeletedFilter(admin.SimpleListFilter):
 
 
 @admin.register(User)
-class UserAdmin(SelectedIdsMixin, DeletePageQueriesMixin, BaseUserAdmin):
+class UserAdmin(SelectedIdsMixin, BaseUserAdmin):
+    """People's accounts. Not deleted here: a deletion goes through the
+    person's deletion request (Deletion requests), which removes their files
+    and their personal data from history and the outbox and keeps the
+    program's figures; deleting the row would take their pairings with it
+    and leave their CV on disk. Clearing "Active" stops someone signing in."""
+
     form = UserEditForm
     add_form = UserCreationForm
     ordering = ["email"]
@@ -52,7 +58,15 @@ class UserAdmin(SelectedIdsMixin, DeletePageQueriesMixin, BaseUserAdmin):
     list_filter = ["is_staff", "is_active", DeletedFilter, "country"]
     search_fields = ["email", "full_name", "institution"]
     fieldsets = [
-        (None, {"fields": ["email", "password"]}),
+        (
+            None,
+            {
+                "fields": ["email", "password"],
+                "description": "An account is deleted at the person's request, "
+                "under Deletion requests; to stop someone signing in, clear "
+                "“Active”.",
+            },
+        ),
         ("Person", {"fields": ["full_name", "country", "time_zone", "institution"]}),
         (
             "Permissions",
@@ -72,6 +86,9 @@ class UserAdmin(SelectedIdsMixin, DeletePageQueriesMixin, BaseUserAdmin):
         (None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]}),
     ]
     readonly_fields = ["last_login", "date_joined", "deleted_at"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Interest)

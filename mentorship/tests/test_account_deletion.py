@@ -310,3 +310,28 @@ def test_user_email_is_free_again_after_deletion(
     approve(mentee, staff, django_capture_on_commit_callbacks)
     # The address is no one's now: the person may sign up again one day.
     assert not User.objects.filter(email__iexact=email).exists()
+
+
+def test_staff_cannot_delete_an_account_in_the_admin(client, mentee, mentor, db):
+    # Deleting the row would take the pairings (and the program's figures)
+    # with it and leave the CV on disk: a deletion is the person's request.
+    admin_user = make_user(
+        "root@example.com", full_name="Ada Admin", is_staff=True, is_superuser=True
+    )
+    client.force_login(admin_user)
+    change = client.get(reverse("admin:accounts_user_change", args=[mentee.pk]))
+    assert change.status_code == 200
+    assert reverse("admin:accounts_user_delete", args=[mentee.pk]) not in (
+        change.content.decode()
+    )
+    assert "deleted at the person&#x27;s request" in change.content.decode()
+    delete_url = reverse("admin:accounts_user_delete", args=[mentee.pk])
+    assert client.get(delete_url).status_code == 403
+    assert client.post(delete_url, {"post": "yes"}).status_code == 403
+    changelist = reverse("admin:accounts_user_changelist")
+    assert "delete_selected" not in client.get(changelist).content.decode()
+    client.post(
+        changelist,
+        {"action": "delete_selected", "_selected_action": [mentee.pk], "post": "yes"},
+    )
+    assert User.objects.filter(pk=mentee.pk, deleted_at__isnull=True).exists()

@@ -416,7 +416,8 @@ ADMIN_STAFF: dict[str, object] = {
     **model_admin("auth.group"),
     **model_admin("sites.site"),
     **model_admin("account.emailaddress"),
-    **model_admin("accounts.user"),
+    # Deleted at the person's request (Deletion requests), never here.
+    **model_admin("accounts.user", delete=FORBIDDEN),
     "admin:auth_user_password_change": PAGE,
     **model_admin("accounts.interest"),
     # Authenticators are listed and deleted, never added or edited here.
