@@ -67,6 +67,12 @@ def session_refresh_middleware(get_response):
     return middleware
 
 
+def session_refreshed_at_login(sender, request, user, **kwargs):
+    """Logging in saves the session, with a new expiry: the next minute's
+    pages need not save it again (connected to ``user_logged_in``)."""
+    request.session[SESSION_REFRESHED_KEY] = int(time.time())
+
+
 class StaffTwoFactorMiddleware:
     """Staff pass a second factor before any page their staff rights open.
 

@@ -324,7 +324,7 @@ def test_staff_cannot_delete_an_account_in_the_admin(client, mentee, mentor, db)
     assert reverse("admin:accounts_user_delete", args=[mentee.pk]) not in (
         change.content.decode()
     )
-    assert "deleted at the person&#x27;s request" in change.content.decode()
+    assert "deleted at the person's request" in change.content.decode()
     delete_url = reverse("admin:accounts_user_delete", args=[mentee.pk])
     assert client.get(delete_url).status_code == 403
     assert client.post(delete_url, {"post": "yes"}).status_code == 403
