@@ -260,10 +260,15 @@ def application_submit(*, application_id: int, actor: User) -> Application:
     application = _lock(application_id)
     if application.status == Status.SUBMITTED:
         return application  # a double click: submitted once is enough
+    told = application.eligibility if application.status == Status.INELIGIBLE else None
     now = timezone.now()
     _refuse_unless_open(application, at=now)
     _evaluate(application, at=now)
     failed = application.failed_criteria
+    if failed and application.eligibility == told:
+        # Not eligible again for the very same reasons (a double click, or
+        # the same answers sent again): the applicant has been told.
+        return application
     transition = _check("mark_ineligible" if failed else "submit", application)
     application.status = transition.target
     application.submitted_at = now

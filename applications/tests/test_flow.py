@@ -128,6 +128,27 @@ def test_ineligible_answers_show_every_failed_criterion_and_can_be_corrected(
     assert any(d.startswith("Reopened") for d in descriptions)
 
 
+def test_sending_the_same_ineligible_answers_again_tells_the_applicant_once(
+    client, mentee, open_cycle, complete_answers, django_capture_on_commit_callbacks
+):
+    application = start(client, mentee)
+    bad = {**complete_answers, "practice_country": "US"}
+    with django_capture_on_commit_callbacks(execute=True):
+        submit(client, bad, cv=pdf())
+        response = submit(client, bad)  # a double click
+    application.refresh_from_db()
+    assert application.status == "ineligible"
+    assert "outside United States" in client.get(response.url).content.decode()
+    assert len(mail.outbox) == 1
+    not_eligible = application.events.filter(description__startswith="Not eligible")
+    assert not_eligible.count() == 1
+    # Failing for another reason is news: the applicant hears of it.
+    with django_capture_on_commit_callbacks(execute=True):
+        submit(client, {**bad, "prior_idea_award": "yes"})
+    assert len(mail.outbox) == 2
+    assert "IDEA" in mail.outbox[1].body
+
+
 def test_errors_are_shown_at_the_field_and_nothing_typed_is_lost(
     client, mentee, open_cycle, complete_answers
 ):
