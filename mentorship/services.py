@@ -300,6 +300,20 @@ def email_render_and_queue(
     )
 
 
+def email_build(
+    *, key: str, event: str, to: str, template: str, context: dict, time_zone="UTC"
+) -> OutboundEmail:
+    """An email rendered (as email_render_and_queue renders it) into an
+    outbox row not yet saved, for email_queue_many to record with others."""
+    return OutboundEmail(
+        idempotency_key=key,
+        event=event,
+        to=to,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        **email_render(template=template, context=context, time_zone=time_zone),
+    )
+
+
 def email_queue_many(emails: list[OutboundEmail]) -> None:
     """Record many emails in a few queries, each sent once the surrounding
     transaction commits. An email whose key was queued before is left as it
@@ -675,6 +689,22 @@ class PairingError(Exception):
 def pairing_record(pairing: Pairing, *, actor, description: str) -> PairingEvent:
     return PairingEvent.objects.create(
         pairing=pairing, actor=actor, status=pairing.status, description=description
+    )
+
+
+def pairings_record(steps: list[tuple[Pairing, str]], *, actor) -> None:
+    """pairing_record for many pairings at once, in one query: each pairing
+    with the description of its step."""
+    PairingEvent.objects.bulk_create(
+        [
+            PairingEvent(
+                pairing=pairing,
+                actor=actor,
+                status=pairing.status,
+                description=description,
+            )
+            for pairing, description in steps
+        ]
     )
 
 
@@ -1191,29 +1221,24 @@ def _reminder_row(
 
 def _reminder_email(reminder: Reminder, month: int) -> OutboundEmail:
     pairing, person, kind = reminder.pairing, reminder.person, reminder.kind
-    return OutboundEmail(
-        idempotency_key=(
-            f"reminder:{pairing.pk}:{kind}:{reminder.key}:{reminder.recipient}"[:200]
-        ),
+    return email_build(
+        key=f"reminder:{pairing.pk}:{kind}:{reminder.key}:{reminder.recipient}"[:200],
         event=f"reminder.{kind}",
         to=reminder.recipient,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        **email_render(
-            template=f"reminder_{kind}",
-            time_zone=person.time_zone if person else "UTC",
-            context={
-                "pairing": pairing,
-                "person": person,
-                "month": month,
-                "reminder": reminder,
-                "pairing_url": pairing_url(pairing.pk),
-                "admin_url": absolute_url(
-                    reverse("admin:mentorship_pairing_change", args=[pairing.pk])
-                ),
-                "plan_url": absolute_url(reverse("mentorship:plan", args=[pairing.pk])),
-                **(_pulse_links(pairing, month, person) if kind == "pulse" else {}),
-            },
-        ),
+        template=f"reminder_{kind}",
+        time_zone=person.time_zone if person else "UTC",
+        context={
+            "pairing": pairing,
+            "person": person,
+            "month": month,
+            "reminder": reminder,
+            "pairing_url": pairing_url(pairing.pk),
+            "admin_url": absolute_url(
+                reverse("admin:mentorship_pairing_change", args=[pairing.pk])
+            ),
+            "plan_url": absolute_url(reverse("mentorship:plan", args=[pairing.pk])),
+            **(_pulse_links(pairing, month, person) if kind == "pulse" else {}),
+        },
     )
 
 
@@ -1618,106 +1643,154 @@ def survey_url(pairing_id: int, kind: str) -> str:
     return absolute_url(reverse("mentorship:survey", args=[pairing_id, kind]))
 
 
+def _had_contact_ids(pairings: list[Pairing]) -> set[int]:
+    """The ids of the pairings whose pair were in touch at least once: the
+    pairing became active (the introductory call was held, or a contact
+    logged), or one of them said "yes, we talked" to a monthly pulse, which
+    counts a month as met too. One query at most, however many."""
+    had_contact = {p.pk for p in pairings if p.status == Pairing.Status.ACTIVE}
+    others = [p.pk for p in pairings if p.pk not in had_contact]
+    if others:
+        had_contact.update(
+            PulseAnswer.objects.filter(pairing_id__in=others, talked=True)
+            .order_by()
+            .values_list("pairing_id", flat=True)
+        )
+    return had_contact
+
+
 def _had_contact(pairing: Pairing) -> bool:
-    """The pair were in touch at least once: the pairing became active (the
-    introductory call was held, or a contact logged), or one of them said
-    "yes, we talked" to a monthly pulse, which counts a month as met too."""
-    return (
-        pairing.status == Pairing.Status.ACTIVE
-        or pairing.pulse_answers.filter(talked=True).exists()
+    return pairing.pk in _had_contact_ids([pairing])
+
+
+def _closing_email(
+    pairing: Pairing, person: User, outcome: closing.Outcome, *, early: bool
+) -> OutboundEmail:
+    return email_build(
+        key=f"pairing:{pairing.pk}:closed:{person.pk}",
+        event=f"pairing.{outcome.status}",
+        to=person.email,
+        template=f"pairing_{outcome.status}",
+        time_zone=person.time_zone,
+        context={
+            "pairing": pairing,
+            "person": person,
+            "other": pairing.other_person(person),
+            "role": pairing.role_of(person),
+            "early": early,
+            "survey_url": survey_url(pairing.pk, SurveyResponse.Kind.CLOSING)
+            if outcome.surveyed
+            else "",
+            "pairing_url": pairing_url(pairing.pk),
+        },
     )
 
 
-def _pairing_close(
-    pairing: Pairing,
-    *,
-    status: str,
-    reason: str,
-    description: str,
-    actor,
-    surveyed: bool,
-    early: bool,
-    now,
+def _pairings_close(
+    closes: list[tuple[Pairing, closing.Outcome]], *, actor, early: bool, now
 ) -> None:
-    """Close a pairing: status, when and why, the event, and one email to each
-    of the two, with the closing survey when it applies. The caller holds the
-    pairing's row lock and has checked that it is under way."""
-    if IntroCall.objects.filter(
-        pairing=pairing, status=IntroCall.Status.SCHEDULED
-    ).exists():
+    """Close pairings, each as its outcome says: status, when and why, the
+    event, and one email to each of the two, with the closing survey when it
+    applies. The caller holds the pairings' row locks and has checked that
+    each is under way.
+
+    A fixed number of queries however many, but for a pair whose
+    introductory call is still to come (rare once a year is over): that call
+    is cancelled as staff would, a few queries each. The emails are built
+    before anything is written, so one that cannot be built writes nothing.
+    """
+    if not closes:
+        return
+    emails, surveys = [], []
+    for pairing, outcome in closes:
+        pairing.status = outcome.status
+        pairing.ended_at = now
+        pairing.end_reason = outcome.reason
+        # Attention is for pairs under way; a closed pair needs none.
+        pairing.attention = Pairing.Attention.NONE
+        for person in (pairing.mentee, pairing.mentor):
+            if outcome.surveyed:
+                surveys.append(
+                    SurveyResponse(
+                        pairing=pairing,
+                        person=person,
+                        kind=SurveyResponse.Kind.CLOSING,
+                        role=pairing.role_of(person),
+                        invited_at=now,
+                    )
+                )
+            emails.append(_closing_email(pairing, person, outcome, early=early))
+    calls = IntroCall.objects.filter(
+        pairing_id__in=[pairing.pk for pairing, _ in closes],
+        status=IntroCall.Status.SCHEDULED,
+    )
+    for pairing_id in calls.order_by("pairing_id").values_list("pairing_id", flat=True):
         # Out of everyone's calendar, with the usual cancellation.
-        intro_call_cancel(pairing_id=pairing.pk, actor=actor)
-    pairing.ended_at = now
-    pairing.end_reason = reason
-    # Attention is for pairs under way; a closed pair needs none.
-    pairing.attention = Pairing.Attention.NONE
-    pairing.save(update_fields=["ended_at", "end_reason", "attention"])
-    pairing_set_status(pairing, status, actor=actor, description=description)
-    for person in (pairing.mentee, pairing.mentor):
-        role = pairing.role_of(person)
-        if surveyed:
-            SurveyResponse.objects.get_or_create(
-                pairing=pairing,
-                person=person,
-                kind=SurveyResponse.Kind.CLOSING,
-                defaults={"role": role, "invited_at": now},
-            )
-        email_render_and_queue(
-            key=f"pairing:{pairing.pk}:closed:{person.pk}",
-            event=f"pairing.{status}",
-            to=person.email,
-            template=f"pairing_{status}",
-            time_zone=person.time_zone,
-            context={
-                "pairing": pairing,
-                "person": person,
-                "other": pairing.other_person(person),
-                "role": role,
-                "early": early,
-                "survey_url": survey_url(pairing.pk, SurveyResponse.Kind.CLOSING)
-                if surveyed
-                else "",
-                "pairing_url": pairing_url(pairing.pk),
-            },
-        )
+        intro_call_cancel(pairing_id=pairing_id, actor=actor)
+    Pairing.objects.bulk_update(
+        [pairing for pairing, _ in closes],
+        ["status", "ended_at", "end_reason", "attention"],
+    )
+    pairings_record(
+        [(pairing, outcome.description[:300]) for pairing, outcome in closes],
+        actor=actor,
+    )
+    # As with get_or_create, the unique constraint keeps each one to a row.
+    SurveyResponse.objects.bulk_create(surveys, ignore_conflicts=True)
+    email_queue_many(emails)
 
 
 @transaction.atomic
-def pairing_close_year(*, pairing_id: int, now=None) -> bool:
-    """Close one pairing whose year is over for both people: completed when
-    the pair were ever in contact, otherwise ended, not counted as completed.
-    False when there is nothing to do: it is closed already, or its year was
-    extended meanwhile."""
-    now = now or timezone.now()
-    pairing = _lock_pairing(pairing_id)
-    if (
-        pairing.status not in Pairing.UNDER_WAY
-        or pairing.ends_on is None
-        or not closing.year_over(
+def _pairings_close_years(pairing_ids: list[int], now) -> int:
+    """Close those of these pairings whose year is over for both people:
+    completed when the pair were ever in contact, otherwise ended, not
+    counted as completed. Returns how many closed.
+
+    Each is locked and looked at as it is now: one closed meanwhile, or
+    whose year was extended, is left as it is. A fixed number of queries
+    however many (see _pairings_close).
+    """
+    locked = (
+        Pairing.objects.select_for_update(of=("self",))
+        .select_related("cycle", "mentee", "mentor")
+        .filter(pk__in=pairing_ids, status__in=Pairing.UNDER_WAY, ends_on__isnull=False)
+        .order_by("pk")
+    )
+    pairings = [
+        pairing
+        for pairing in locked
+        if closing.year_over(
             pairing.ends_on, (pairing.mentee.time_zone, pairing.mentor.time_zone), now
         )
-    ):
-        return False
-    outcome = closing.year_end_outcome(had_contact=_had_contact(pairing))
-    _pairing_close(
-        pairing,
-        status=outcome.status,
-        reason=outcome.reason,
-        description=outcome.description,
+    ]
+    had_contact = _had_contact_ids(pairings)
+    _pairings_close(
+        [
+            (pairing, closing.year_end_outcome(had_contact=pairing.pk in had_contact))
+            for pairing in pairings
+        ],
         actor=None,
-        surveyed=outcome.surveyed,
         early=False,
         now=now,
     )
-    return True
+    return len(pairings)
+
+
+def pairing_close_year(*, pairing_id: int, now=None) -> bool:
+    """Close one pairing whose year is over for both people, as
+    pairings_close_due closes many. False when there is nothing to do: it is
+    closed already, or its year was extended meanwhile."""
+    return bool(_pairings_close_years([pairing_id], now or timezone.now()))
 
 
 def pairings_close_due(*, now=None, batch_size: int = 200) -> int:
     """The hourly close: every pairing under way whose year is over for both
     of its people. Returns how many closed.
 
-    Safe to run as often as one likes: each pairing closes in its own
-    transaction, under its row lock, on its state as it is then.
+    Safe to run as often as one likes: each batch closes in its own
+    transaction, under its pairings' row locks, on their state as it is
+    then, in a fixed number of queries. A batch that fails is closed again
+    one pairing at a time, so one broken pairing keeps only itself open.
     """
     now = now or timezone.now()
     # No one's date is more than a day ahead of UTC's (UTC+14 at most), so
@@ -1736,15 +1809,20 @@ def pairings_close_due(*, now=None, batch_size: int = 200) -> int:
     )
     closed = 0
     for start in range(0, len(due), batch_size):
-        batch = Pairing.objects.filter(pk__in=due[start : start + batch_size])
-        for pairing in batch.select_related("mentee", "mentor").order_by("pk"):
-            zones = (pairing.mentee.time_zone, pairing.mentor.time_zone)
-            if not closing.year_over(pairing.ends_on, zones, now):
-                continue
+        batch = due[start : start + batch_size]
+        try:
+            closed += _pairings_close_years(batch, now)
+            continue
+        except Exception:
+            logger.exception(
+                "Closing a batch of %s pairings failed; closing them one by one",
+                len(batch),
+            )
+        for pairing_id in batch:
             try:
-                closed += pairing_close_year(pairing_id=pairing.pk, now=now)
+                closed += pairing_close_year(pairing_id=pairing_id, now=now)
             except Exception:  # one broken pairing must not keep the rest open
-                logger.exception("Closing pairing %s failed", pairing.pk)
+                logger.exception("Closing pairing %s failed", pairing_id)
     return closed
 
 
@@ -1837,21 +1915,13 @@ def pairing_end_early(
     # Objectives change only under this same lock, so the check holds.
     if count_as_completed and not pairing_objectives_met(pairing):
         raise PairingError(OBJECTIVES_NOT_MET)
-    if count_as_completed:
-        status = Pairing.Status.COMPLETED
-        description = f"Ended early by staff, counted as completed: {reason}"
-    else:
-        status = Pairing.Status.ENDED
-        description = f"Ended early by staff: {reason}"
-    _pairing_close(
-        pairing,
-        status=status,
+    outcome = closing.early_end_outcome(
         reason=reason,
-        description=description[:300],
-        actor=actor,
-        surveyed=count_as_completed or _had_contact(pairing),
-        early=True,
-        now=now or timezone.now(),
+        count_as_completed=count_as_completed,
+        had_contact=_had_contact(pairing),
+    )
+    _pairings_close(
+        [(pairing, outcome)], actor=actor, early=True, now=now or timezone.now()
     )
     return pairing
 
