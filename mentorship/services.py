@@ -1973,48 +1973,94 @@ def survey_answer(
     return response
 
 
-def _survey_follow_up(closing_survey: SurveyResponse, now) -> bool:
-    """Send one person the follow-up survey: once ever, the row's unique
-    constraint sees to it."""
+def _follow_up_email(closing_survey: SurveyResponse) -> OutboundEmail:
     pairing, person = closing_survey.pairing, closing_survey.person
-    with transaction.atomic():
-        _, created = SurveyResponse.objects.get_or_create(
-            pairing=pairing,
-            person=person,
+    return email_build(
+        key=f"survey:{pairing.pk}:follow_up:{person.pk}",
+        event="survey.follow_up",
+        to=person.email,
+        template="survey_follow_up",
+        time_zone=person.time_zone,
+        context={
+            "pairing": pairing,
+            "person": person,
+            "other": pairing.other_person(person),
+            "role": closing_survey.role,
+            "survey_url": survey_url(pairing.pk, SurveyResponse.Kind.FOLLOW_UP),
+        },
+    )
+
+
+@transaction.atomic
+def _surveys_follow_up(closing_survey_ids: list[int], now) -> int:
+    """Send the follow-up survey to the people these closing surveys went
+    to: once ever, the rows' unique constraint sees to it. Returns how many
+    were sent. A fixed number of queries however many.
+
+    Each closing survey is locked and marked, its follow-up sent or found
+    sent before, so the daily task does not read it again, and two runs
+    take turns: the second finds them marked.
+    """
+    closing_surveys = list(
+        SurveyResponse.objects.select_for_update(of=("self",))
+        .select_related(
+            "pairing__cycle", "pairing__mentee", "pairing__mentor", "person"
+        )
+        .filter(
+            pk__in=closing_survey_ids,
+            kind=SurveyResponse.Kind.CLOSING,
+            follow_up_sent_at__isnull=True,
+            person__deleted_at__isnull=True,
+        )
+        .order_by("pk")
+    )
+    if not closing_surveys:
+        return 0
+    sent_before = set(
+        SurveyResponse.objects.filter(
             kind=SurveyResponse.Kind.FOLLOW_UP,
-            defaults={"role": closing_survey.role, "invited_at": now},
-        )
-        # Marked either way, so the daily task does not read it again.
-        SurveyResponse.objects.filter(pk=closing_survey.pk).update(
-            follow_up_sent_at=now
-        )
-        if not created:
-            return False
-        email_render_and_queue(
-            key=f"survey:{pairing.pk}:follow_up:{person.pk}",
-            event="survey.follow_up",
-            to=person.email,
-            template="survey_follow_up",
-            time_zone=person.time_zone,
-            context={
-                "pairing": pairing,
-                "person": person,
-                "other": pairing.other_person(person),
-                "role": closing_survey.role,
-                "survey_url": survey_url(pairing.pk, SurveyResponse.Kind.FOLLOW_UP),
-            },
-        )
-    return True
+            pairing_id__in={survey.pairing_id for survey in closing_surveys},
+        ).values_list("pairing_id", "person_id")
+    )
+    due = [
+        survey
+        for survey in closing_surveys
+        if (survey.pairing_id, survey.person_id) not in sent_before
+    ]
+    emails = [_follow_up_email(survey) for survey in due]
+    SurveyResponse.objects.bulk_create(
+        [
+            SurveyResponse(
+                pairing_id=survey.pairing_id,
+                person_id=survey.person_id,
+                kind=SurveyResponse.Kind.FOLLOW_UP,
+                role=survey.role,
+                invited_at=now,
+            )
+            for survey in due
+        ],
+        ignore_conflicts=True,
+    )
+    SurveyResponse.objects.filter(
+        pk__in=[survey.pk for survey in closing_surveys]
+    ).update(follow_up_sent_at=now)
+    email_queue_many(emails)
+    return len(due)
 
 
 def surveys_send_follow_ups(*, now=None, batch_size: int = 200) -> int:
     """The daily follow-up: six months after a pairing closed, everyone who
     was sent its closing survey (answered or not) gets the follow-up survey,
-    once ever. Returns how many were sent."""
+    once ever. Returns how many were sent.
+
+    In batches, each in its own transaction and a fixed number of queries;
+    a batch that fails is sent again one survey at a time, so one broken row
+    holds up only itself.
+    """
     now = now or timezone.now()
     # Each closing survey is marked when its follow-up goes (see
-    # _survey_follow_up), so this reads the last six months' closing surveys
-    # and those due, not every survey ever sent.
+    # _surveys_follow_up), so this reads the last six months' closing
+    # surveys and those due, not every survey ever sent.
     due = (
         SurveyResponse.objects.filter(
             kind=SurveyResponse.Kind.CLOSING,
@@ -2023,21 +2069,27 @@ def surveys_send_follow_ups(*, now=None, batch_size: int = 200) -> int:
             # A deleted account has no one to ask.
             person__deleted_at__isnull=True,
         )
-        .select_related("pairing__mentee", "pairing__mentor", "person")
         .order_by("pk")
+        .values_list("pk", flat=True)
     )
     sent = 0
     after = 0
-    while True:
-        batch = list(due.filter(pk__gt=after)[:batch_size])
-        if not batch:
-            return sent
-        after = batch[-1].pk
-        for closing_survey in batch:
+    while batch := list(due.filter(pk__gt=after)[:batch_size]):
+        after = batch[-1]
+        try:
+            sent += _surveys_follow_up(batch, now)
+            continue
+        except Exception:
+            logger.exception(
+                "A batch of %s follow-up surveys failed; sending them one by one",
+                len(batch),
+            )
+        for survey_id in batch:
             try:
-                sent += _survey_follow_up(closing_survey, now)
+                sent += _surveys_follow_up([survey_id], now)
             except Exception:  # one broken row must not stop the others
-                logger.exception("Follow-up survey %s failed", closing_survey.pk)
+                logger.exception("Follow-up survey %s failed", survey_id)
+    return sent
 
 
 # Personal data: a person's copy of their data, and deleting an account.
