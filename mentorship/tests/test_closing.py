@@ -233,9 +233,10 @@ def test_closing_is_batched_and_skips_years_not_over(
 # Closing in batches
 
 # Closing a batch: the due ids, the savepoint, the lock, the "yes, we talked"
-# pulses, the scheduled calls, the pairings, their events, surveys and
-# emails (written, then read back to hand on), the savepoint released.
-CLOSE_BATCH_QUERIES = 11
+# pulses, the scheduled calls, the pairings (the completed, then the ended),
+# their events, surveys and emails (written, then read back to hand on),
+# the savepoint released.
+CLOSE_BATCH_QUERIES = 12
 
 
 def ending_pair(cycle, mentor, number, *, status=Status.ACTIVE, talked=False):
