@@ -1190,6 +1190,16 @@ REMINDER_TEXT = {
 }
 # Plan reminders carry their own text (the activity, the review's date).
 
+# The page each kind of reminder's email links to, the pairing's for the
+# kinds not named; the pulse links to its two answers instead. Only that
+# link is built: a URL lookup costs as much as rendering the email does.
+REMINDER_LINKS = {
+    Reminder.Kind.AT_RISK: ("admin_url", "admin:mentorship_pairing_change"),
+    Reminder.Kind.ACTIVITY_DUE: ("plan_url", "mentorship:plan"),
+    Reminder.Kind.PLAN_REVIEW: ("plan_url", "mentorship:plan"),
+}
+PAIRING_LINK = ("pairing_url", "mentorship:pairing_detail")
+
 PULSE_SALT = "mentorship.pulse"
 INVALID_PULSE_LINK = "This link is not valid. Copy the whole link from the email."
 # Long enough for an answer after a holiday, short enough that an old email
@@ -1232,14 +1242,16 @@ def _reminder_email(reminder: Reminder, month: int) -> OutboundEmail:
             "person": person,
             "month": month,
             "reminder": reminder,
-            "pairing_url": pairing_url(pairing.pk),
-            "admin_url": absolute_url(
-                reverse("admin:mentorship_pairing_change", args=[pairing.pk])
-            ),
-            "plan_url": absolute_url(reverse("mentorship:plan", args=[pairing.pk])),
-            **(_pulse_links(pairing, month, person) if kind == "pulse" else {}),
+            **_reminder_links(pairing, kind, month, person),
         },
     )
+
+
+def _reminder_links(pairing: Pairing, kind: str, month: int, person) -> dict:
+    if kind == Reminder.Kind.PULSE:
+        return _pulse_links(pairing, month, person)
+    name, view = REMINDER_LINKS.get(kind, PAIRING_LINK)
+    return {name: absolute_url(reverse(view, args=[pairing.pk]))}
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 from django.core import mail
+from django.template.loader import get_template
 from django.utils import timezone
 
 from conftest import make_user
@@ -470,6 +471,35 @@ def test_an_email_that_cannot_be_built_costs_only_its_own_pairing(
     assert run(at(2027, 1, 1, 3), django_capture_on_commit_callbacks) == 1
     assert [m.to for m in mail.outbox] == [[other.mentee.email]]
     assert list(Reminder.objects.values_list("pairing_id", flat=True)) == [other.pk]
+
+
+@pytest.mark.parametrize("kind", Reminder.Kind.values)
+def test_each_reminder_email_has_the_links_its_template_shows(
+    pairing, mentee, kind, monkeypatch
+):
+    # Each email is built with only the link its kind needs (REMINDER_LINKS).
+    shown = {
+        name
+        for suffix in ("_subject.txt", ".txt", ".html")
+        for name in re.findall(
+            r"{{ (\w+_url) }}",
+            get_template(f"emails/reminder_{kind}{suffix}").template.source,
+        )
+    }
+    assert shown
+    built = {}
+    real = services.email_render
+
+    def render(*, template, context, time_zone):
+        built.update(context)
+        return real(template=template, context=context, time_zone=time_zone)
+
+    monkeypatch.setattr(services, "email_render", render)
+    person = None if kind == Reminder.Kind.AT_RISK else mentee
+    services._due_reminder(
+        pairing, kind=kind, key="month:2", month=2, person=person, text="Due"
+    )
+    assert {name: bool(built.get(name)) for name in shown} == dict.fromkeys(shown, True)
 
 
 def test_a_reminder_for_a_pairing_ended_meanwhile_is_not_written(pairing, mentee):
