@@ -433,23 +433,15 @@ def pairings_expire_unanswered(*, now=None, batch_size: int = 200) -> int:
         .order_by("respond_by")
         .values_list("pk", flat=True)
     )
-    expired = 0
-    for start in range(0, len(due), batch_size):
-        batch = due[start : start + batch_size]
-        try:
-            expired += _expire(batch, now)
-            continue
-        except Exception:
-            logger.exception(
-                "Expiring a batch of %s proposals failed; expiring them one by one",
-                len(batch),
-            )
-        for pairing_id in batch:
-            try:
-                expired += _expire([pairing_id], now)
-            except Exception:  # one broken pairing must not hold up the rest
-                logger.exception("Expiring pairing %s failed", pairing_id)
-    return expired
+    return sum(
+        # One broken pairing must not hold up the rest.
+        mentorship_services.batch_or_one_by_one(
+            lambda ids: _expire(ids, now),
+            due[start : start + batch_size],
+            doing="Expiring pairing",
+        )
+        for start in range(0, len(due), batch_size)
+    )
 
 
 # Match runs

@@ -6,6 +6,7 @@ import tempfile
 import uuid
 import zoneinfo
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import parseaddr
@@ -344,6 +345,30 @@ def pairing_url(pairing_id: int, *, anchor: str = "") -> str:
     """The pairing page's full address, for emails and invitations."""
     path = reverse("mentorship:pairing_detail", args=[pairing_id])
     return absolute_url(path + (f"#{anchor}" if anchor else ""))
+
+
+def batch_or_one_by_one(
+    write: Callable[[list], int], items: list, *, doing: str, name=str
+) -> int:
+    """``write(items)``, all in one go; when that fails, ``write([item])``
+    for each item in turn, so that one broken item costs only itself. Each
+    failure is logged, ``doing`` saying what failed ("Closing pairing") and
+    ``name`` which item. Returns what the writes return, added up."""
+    if not items:
+        return 0
+    try:
+        return write(items)
+    except Exception:
+        logger.exception(
+            "%s: a batch of %s failed; one at a time now", doing, len(items)
+        )
+    done = 0
+    for item in items:
+        try:
+            done += write([item])
+        except Exception:
+            logger.exception("%s %s failed", doing, name(item))
+    return done
 
 
 # Cycles
@@ -1538,25 +1563,16 @@ def _reminder_facts(ids: list[int]) -> _ReminderFacts:
 
 
 def _remind_batch(due) -> int:
-    if not due:
-        return 0
-    try:
-        return _remind_many(due)
-    except Exception:
-        logger.exception(
-            "A batch of %s reminders failed; writing them one by one", len(due)
-        )
     # One pairing's failure must not cost the others their reminders.
-    sent = 0
     by_pairing = defaultdict(list)
     for item in due:
         by_pairing[item[0].pairing_id].append(item)
-    for pairing_id, items in by_pairing.items():
-        try:
-            sent += _remind_many(items)
-        except Exception:
-            logger.exception("Reminders for pairing %s failed", pairing_id)
-    return sent
+    return batch_or_one_by_one(
+        lambda groups: _remind_many([item for items in groups for item in items]),
+        list(by_pairing.values()),
+        doing="Reminders for pairing",
+        name=lambda items: items[0][0].pairing_id,
+    )
 
 
 def _attend_and_list_due(
@@ -1828,23 +1844,15 @@ def pairings_close_due(*, now=None, batch_size: int = 200) -> int:
         .order_by()
         .values_list("pk", flat=True)
     )
-    closed = 0
-    for start in range(0, len(due), batch_size):
-        batch = due[start : start + batch_size]
-        try:
-            closed += _pairings_close_years(batch, now)
-            continue
-        except Exception:
-            logger.exception(
-                "Closing a batch of %s pairings failed; closing them one by one",
-                len(batch),
-            )
-        for pairing_id in batch:
-            try:
-                closed += pairing_close_year(pairing_id=pairing_id, now=now)
-            except Exception:  # one broken pairing must not keep the rest open
-                logger.exception("Closing pairing %s failed", pairing_id)
-    return closed
+    return sum(
+        # One broken pairing must not keep the rest open.
+        batch_or_one_by_one(
+            lambda ids: _pairings_close_years(ids, now),
+            due[start : start + batch_size],
+            doing="Closing pairing",
+        )
+        for start in range(0, len(due), batch_size)
+    )
 
 
 def _under_way_or_refuse(pairing: Pairing, doing: str) -> None:
@@ -2097,19 +2105,11 @@ def surveys_send_follow_ups(*, now=None, batch_size: int = 200) -> int:
     after = 0
     while batch := list(due.filter(pk__gt=after)[:batch_size]):
         after = batch[-1]
-        try:
-            sent += _surveys_follow_up(batch, now)
-            continue
-        except Exception:
-            logger.exception(
-                "A batch of %s follow-up surveys failed; sending them one by one",
-                len(batch),
-            )
-        for survey_id in batch:
-            try:
-                sent += _surveys_follow_up([survey_id], now)
-            except Exception:  # one broken row must not stop the others
-                logger.exception("Follow-up survey %s failed", survey_id)
+        sent += batch_or_one_by_one(
+            lambda ids: _surveys_follow_up(ids, now),
+            batch,
+            doing="Follow-up of closing survey",
+        )
     return sent
 
 

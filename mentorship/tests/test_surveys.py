@@ -410,7 +410,7 @@ def test_one_broken_follow_up_does_not_stop_the_others(
     assert len(mail.outbox) == 3
     waiting = SurveyResponse.objects.get(person=mentee, kind=Kind.CLOSING)
     assert waiting.follow_up_sent_at is None
-    assert "failed" in caplog.text
+    assert f"Follow-up of closing survey {waiting.pk} failed" in caplog.text
     monkeypatch.setattr(services, "_follow_up_email", real)
     with django_capture_on_commit_callbacks(execute=True):
         assert services.surveys_send_follow_ups(now=at(2028, 7, 2, 13)) == 1
