@@ -1303,6 +1303,8 @@ def _remind_many(due: list[tuple[Reminder, OutboundEmail | None]]) -> int:
             pk__in={r.pairing_id for r, _ in by_identity.values()},
             status__in=Pairing.UNDER_WAY,
         )
+        # In the order every batch locks pairings in, so two never deadlock.
+        .order_by("pk")
         .values_list("pk", flat=True)
     )
     addresses = dict(
@@ -1342,22 +1344,6 @@ def _due_reminder(
         pairing, kind=kind, key=key, month=month, person=person, text=text
     )
     return reminder, None if reminder.in_digest else _reminder_email(reminder, month)
-
-
-def _remind(
-    pairing: Pairing, *, kind: str, key: str, month: int, person, text: str = ""
-) -> bool:
-    """Write one reminder and its email; False when it was written before:
-    it never goes out twice."""
-    return bool(
-        _remind_many(
-            [
-                _due_reminder(
-                    pairing, kind=kind, key=key, month=month, person=person, text=text
-                )
-            ]
-        )
-    )
 
 
 def _pulse_links(pairing: Pairing, month: int, person) -> dict:
@@ -1456,48 +1442,95 @@ def _attention_from(months, today) -> tuple[str, int]:
     return Pairing.Attention.NONE, 0
 
 
-def _attend(pairing: Pairing, months, today) -> int:
-    """Mark how the pairing stands; alert staff when it turns at risk (once
-    for each time it does). Returns reminders written.
+@dataclass(frozen=True)
+class _AttentionChange:
+    """How a pairing stands now, by the months read with its batch, when
+    that is not what its flag says."""
 
-    Most mornings nothing changes and this reads nothing. A change is made
-    under the pairing's row lock, on the flag as it is now, so two runs, or
-    a contact logged meanwhile, cannot make it flap.
-    """
+    pairing: Pairing
+    attention: str
+    last_missed: int
+    # The mentee's month under way (None once the year is over for them).
+    current: program.Month | None
+
+
+def _attention_change(pairing: Pairing, months, today) -> _AttentionChange | None:
     attention, last_missed = _attention_from(months, today)
     if attention == pairing.attention:
-        return 0
-    with transaction.atomic():
-        locked = Pairing.objects.select_for_update().get(pk=pairing.pk)
-        current = reminders.current_month(months, today)
-        if (
-            current is not None
-            and CheckIn.objects.filter(
-                pairing=pairing,
-                occurred_on__range=(current.starts_on, current.ends_on),
-            )
-            .exclude(confirmation=CheckIn.Confirmation.DISPUTED)
-            .exists()
-        ):
-            attention = Pairing.Attention.NONE
-        if attention == locked.attention:
-            pairing.attention = attention
-            return 0
-        pairing.attention = locked.attention = attention
-        locked.save(update_fields=["attention"])
-        if attention:
-            pairing_record(pairing, actor=None, description=attention.label)
-        if attention != Pairing.Attention.AT_RISK:
-            return 0
-        return int(
-            _remind(
-                pairing,
-                kind=Reminder.Kind.AT_RISK,
-                key=f"month:{last_missed}",
-                month=last_missed,
-                person=None,
-            )
+        return None
+    return _AttentionChange(
+        pairing, attention, last_missed, reminders.current_month(months, today)
+    )
+
+
+def _in_touch_this_month(changes: list[_AttentionChange]) -> set[int]:
+    """The ids of the pairings with a contact (not disputed) in the month
+    under way, read now: one logged since their batch was read counts."""
+    current = {c.pairing.pk: c.current for c in changes if c.current is not None}
+    if not current:
+        return set()
+    contacts = (
+        CheckIn.objects.filter(
+            pairing_id__in=current,
+            occurred_on__gte=min(month.starts_on for month in current.values()),
+            occurred_on__lte=max(month.ends_on for month in current.values()),
         )
+        .exclude(confirmation=CheckIn.Confirmation.DISPUTED)
+        .values_list("pairing_id", "occurred_on")
+    )
+    return {
+        pairing_id for pairing_id, day in contacts if current[pairing_id].contains(day)
+    }
+
+
+@transaction.atomic
+def _attend(changes: list[_AttentionChange]) -> int:
+    """Mark how these pairings stand; alert staff when one turns at risk
+    (once for each time it does). Returns reminders written.
+
+    A fixed number of queries however many. The flags change under the
+    pairings' row locks, on the flags as they are now, so two runs, or a
+    contact logged meanwhile, cannot make one flap; a pairing that closed
+    meanwhile is left as it is.
+    """
+    flags = dict(
+        Pairing.objects.select_for_update()
+        .filter(
+            pk__in=[change.pairing.pk for change in changes],
+            status__in=Pairing.UNDER_WAY,
+        )
+        .order_by("pk")
+        .values_list("pk", "attention")
+    )
+    in_touch = _in_touch_this_month(changes)
+    by_flag, events, alerts = defaultdict(list), [], []
+    for change in changes:
+        pairing = change.pairing
+        if pairing.pk not in flags:
+            continue
+        attention = (
+            Pairing.Attention.NONE if pairing.pk in in_touch else change.attention
+        )
+        pairing.attention = attention
+        if attention == flags[pairing.pk]:
+            continue
+        by_flag[attention].append(pairing.pk)
+        if attention:
+            events.append((pairing, attention.label))
+        if attention == Pairing.Attention.AT_RISK:
+            alerts.append(
+                _due_reminder(
+                    pairing,
+                    kind=Reminder.Kind.AT_RISK,
+                    key=f"month:{change.last_missed}",
+                    month=change.last_missed,
+                    person=None,
+                )
+            )
+    for attention, pairing_ids in by_flag.items():
+        Pairing.objects.filter(pk__in=pairing_ids).update(attention=attention)
+    pairings_record(events, actor=None)
+    return _remind_many(alerts)
 
 
 def reminders_send(*, now=None, batch_size: int = 500) -> int:
@@ -1506,8 +1539,9 @@ def reminders_send(*, now=None, batch_size: int = 500) -> int:
 
     Pairings are read in batches, with their contacts, pulse answers, open
     activities and the reminders they already had read as plain values for
-    the whole batch; the new reminders of a batch are written together. A
-    fixed number of queries per batch, however many are due.
+    the whole batch; the changes of their attention flags, then their new
+    reminders, are written together. A fixed number of queries per batch,
+    however many are due.
     """
     now = now or timezone.now()
     pairings = (
@@ -1519,12 +1553,19 @@ def reminders_send(*, now=None, batch_size: int = 500) -> int:
     while batch := list(pairings.filter(pk__gt=last_pk)[:batch_size]):
         last_pk = batch[-1].pk
         facts = _reminder_facts([pairing.pk for pairing in batch])
-        due = []
+        due, changes = [], []
         for pairing in batch:
             try:
-                sent += _attend_and_list_due(pairing, now, due, facts)
+                if change := _attend_and_list_due(pairing, now, due, facts):
+                    changes.append(change)
             except Exception:  # one broken pairing must not stop the others
                 logger.exception("Reminders for pairing %s failed", pairing.pk)
+        sent += batch_or_one_by_one(
+            _attend,
+            changes,
+            doing="Marking how it stands: pairing",
+            name=lambda change: change.pairing.pk,
+        )
         sent += _remind_batch(due)
     return sent
 
@@ -1577,11 +1618,11 @@ def _remind_batch(due) -> int:
 
 def _attend_and_list_due(
     pairing: Pairing, now, due: list, facts: _ReminderFacts
-) -> int:
+) -> _AttentionChange | None:
     """Add to ``due`` the reminders newly due now for one pairing's two
-    people; mark how the pairing stands (which may alert staff: returns the
-    reminders that wrote)."""
-    sent = 0
+    people. Returns how the pairing stands, when in the mentee's morning
+    that is not what its flag says."""
+    change = None
     contacts = reminders.with_pulses(
         facts.contacts[pairing.pk],
         program.program_months(pairing.starts_on, pairing.months),
@@ -1598,7 +1639,7 @@ def _attend_and_list_due(
             today=local_now.date(),
         )
         if person == pairing.mentee and local_now.hour in reminders.MORNING_HOURS:
-            sent += _attend(pairing, months, local_now.date())
+            change = _attention_change(pairing, months, local_now.date())
         for item in [
             *reminders.due(
                 months=months, role=pairing.role_of(person), local_now=local_now
@@ -1619,7 +1660,7 @@ def _attend_and_list_due(
                     text=item.text,
                 )
             )
-    return sent
+    return change
 
 
 def reminder_digests_send(*, now=None) -> int:

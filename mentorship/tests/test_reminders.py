@@ -253,6 +253,80 @@ def test_reminders_due_at_once_cost_the_same_queries_however_many(
     assert mail.outbox == []
 
 
+def test_flags_changing_at_once_cost_the_same_queries_however_many(
+    pairing, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    def add(n):
+        for i in range(n):
+            Pairing.objects.create(
+                cycle=pairing.cycle,
+                mentee=make_user(
+                    f"r{Pairing.objects.count()}-{i}@example.com",
+                    time_zone="Asia/Kolkata",
+                ),
+                mentor=pairing.mentor,
+                status=Status.ACTIVE,
+                starts_on=date(2027, 1, 1),
+                attention=Pairing.Attention.NEEDS_ATTENTION,
+            )
+
+    # 1 March, 03:00 UTC: morning in Kolkata, two months missed: each pairing
+    # turns at risk, staff are alerted, and each mentee is reminded.
+    Pairing.objects.filter(pk=pairing.pk).update(
+        attention=Pairing.Attention.NEEDS_ATTENTION
+    )
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        django_assert_max_num_queries(30) as few,
+    ):
+        assert services.reminders_send(now=at(2027, 3, 1, 3), batch_size=50) == 3
+    add(30)
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        django_assert_max_num_queries(len(few.captured_queries)),
+    ):
+        assert services.reminders_send(now=at(2027, 3, 1, 3), batch_size=50) == 90
+    assert Pairing.objects.filter(attention=Pairing.Attention.AT_RISK).count() == 31
+    assert Reminder.objects.filter(kind=Reminder.Kind.AT_RISK).count() == 31
+
+
+def test_a_contact_logged_or_a_close_meanwhile_wins_over_the_flag(
+    pairing, mentee, staff, monkeypatch, django_capture_on_commit_callbacks
+):
+    ended = Pairing.objects.create(
+        cycle=pairing.cycle,
+        mentee=make_user("second@example.com", time_zone="Asia/Kolkata"),
+        mentor=pairing.mentor,
+        status=Status.ACTIVE,
+        starts_on=date(2027, 1, 1),
+    )
+    real = services._attend
+
+    def meanwhile(changes):
+        # Between the batch's reading and its flags' writing, a contact is
+        # logged for one, and staff end the other.
+        CheckIn.objects.create(
+            pairing=pairing,
+            author=mentee,
+            occurred_on=date(2027, 3, 1),
+            way="video",
+            initiated_by="mentee",
+            minutes=30,
+        )
+        services.pairing_end_early(pairing_id=ended.pk, reason="Moved", actor=staff)
+        return real(changes)
+
+    monkeypatch.setattr(services, "_attend", meanwhile)
+    run(at(2027, 3, 1, 3), django_capture_on_commit_callbacks)
+    assert dict(
+        Pairing.objects.filter(pk__in=[pairing.pk, ended.pk]).values_list(
+            "pk", "attention"
+        )
+    ) == {pairing.pk: "", ended.pk: ""}
+    assert not Reminder.objects.filter(kind=Reminder.Kind.AT_RISK).exists()
+    assert not [m for m in mail.outbox if m.to == ["mentors@example.org"]]
+
+
 def pulse_links(message):
     return re.findall(r"http://testserver(/pulse/[^/\s]+/)", message.body)
 
