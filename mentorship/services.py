@@ -1732,8 +1732,23 @@ def _had_contact(pairing: Pairing) -> bool:
     return pairing.pk in _had_contact_ids([pairing])
 
 
+def _closing_links(pairing: Pairing, outcome: closing.Outcome) -> dict:
+    """The closing emails' links, the same for both people."""
+    return {
+        "survey_url": survey_url(pairing.pk, SurveyResponse.Kind.CLOSING)
+        if outcome.surveyed
+        else "",
+        "pairing_url": pairing_url(pairing.pk),
+    }
+
+
 def _closing_email(
-    pairing: Pairing, person: User, outcome: closing.Outcome, *, early: bool
+    pairing: Pairing,
+    person: User,
+    outcome: closing.Outcome,
+    *,
+    early: bool,
+    links: dict,
 ) -> OutboundEmail:
     return email_build(
         key=f"pairing:{pairing.pk}:closed:{person.pk}",
@@ -1747,10 +1762,7 @@ def _closing_email(
             "other": pairing.other_person(person),
             "role": pairing.role_of(person),
             "early": early,
-            "survey_url": survey_url(pairing.pk, SurveyResponse.Kind.CLOSING)
-            if outcome.surveyed
-            else "",
-            "pairing_url": pairing_url(pairing.pk),
+            **links,
         },
     )
 
@@ -1778,6 +1790,7 @@ def _pairings_close(
         pairing.end_reason = outcome.reason
         # Attention is for pairs under way; a closed pair needs none.
         pairing.attention = Pairing.Attention.NONE
+        links = _closing_links(pairing, outcome)
         for person in (pairing.mentee, pairing.mentor):
             if outcome.surveyed:
                 surveys.append(
@@ -1789,7 +1802,9 @@ def _pairings_close(
                         invited_at=now,
                     )
                 )
-            emails.append(_closing_email(pairing, person, outcome, early=early))
+            emails.append(
+                _closing_email(pairing, person, outcome, early=early, links=links)
+            )
     calls = IntroCall.objects.filter(
         pairing_id__in=[pairing.pk for pairing, _ in closes],
         status=IntroCall.Status.SCHEDULED,
