@@ -1778,8 +1778,8 @@ def _pairings_close(
     A fixed number of queries however many (an update for each way of
     closing among them), but for a pair whose introductory call is still to
     come (rare once a year is over): that call is cancelled as staff would,
-    a few queries each. The emails are built
-    before anything is written, so one that cannot be built writes nothing.
+    a few queries each. The emails are built before anything is written, so
+    one that cannot be built writes nothing.
     """
     if not closes:
         return
