@@ -12,6 +12,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from accounts import personal_data
 from accounts.models import User
@@ -745,6 +746,52 @@ def application_mark_matched(
     return application
 
 
+RETURNED_TO_STAFF = "The proposed pairing will not go ahead; waiting for a mentor"
+
+
+def _return_to_staff(returns: list[tuple[Application, str]], *, actor) -> None:
+    """Send each application back to staff, with the reason its pairing fell
+    through: its status with its change history, and its two events, in a
+    fixed number of queries however many. The caller holds the rows' locks."""
+    if not returns:
+        return
+    now = timezone.now()
+    for application, _ in returns:
+        application.status = _check("return_to_staff", application).target
+        application.waiting_for_mentor_since = now
+        # What save() would do: the change history records who and why.
+        application.updated_at = now
+        application._history_user = actor
+        application._change_reason = RETURNED_TO_STAFF[:100]
+    bulk_update_with_history(
+        [application for application, _ in returns],
+        Application,
+        ["status", "waiting_for_mentor_since", "updated_at"],
+    )
+    ApplicationEvent.objects.bulk_create(
+        [
+            event
+            for application, reason in returns
+            for event in (
+                ApplicationEvent(
+                    application=application,
+                    actor=actor,
+                    status=application.status,
+                    description=RETURNED_TO_STAFF,
+                ),
+                ApplicationEvent(
+                    application=application,
+                    actor=actor,
+                    status=application.status,
+                    description="Why the pairing fell through",
+                    note=reason,
+                    internal=True,
+                ),
+            )
+        ]
+    )
+
+
 @transaction.atomic
 def application_return_to_staff(
     *, application_id: int, actor: User | None, reason: str
@@ -755,24 +802,26 @@ def application_return_to_staff(
     only. The mentee keeps their place: matching offers them first next time.
     """
     application = _lock(application_id)
-    application.status = _check("return_to_staff", application).target
-    application.waiting_for_mentor_since = timezone.now()
-    description = "The proposed pairing will not go ahead; waiting for a mentor"
-    _save(
-        application,
-        actor=actor,
-        reason=description,
-        fields=["status", "waiting_for_mentor_since"],
-    )
-    _record(application, actor=actor, description=description)
-    _record(
-        application,
-        actor=actor,
-        description="Why the pairing fell through",
-        note=reason,
-        internal=True,
-    )
+    _return_to_staff([(application, reason)], actor=actor)
     return application
+
+
+@transaction.atomic
+def applications_return_to_staff(
+    *, reasons: dict[int, str], actor: User | None
+) -> list[Application]:
+    """application_return_to_staff for many applications at once (their ids,
+    each with its reason), in a fixed number of queries however many."""
+    applications = list(
+        Application.objects.select_for_update(of=("self",))
+        .filter(pk__in=reasons)
+        .order_by("pk")
+    )
+    _return_to_staff(
+        [(application, reasons[application.pk]) for application in applications],
+        actor=actor,
+    )
+    return applications
 
 
 @transaction.atomic

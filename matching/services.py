@@ -15,10 +15,16 @@ from accounts.models import MentorProfile, User, meeting_way_labels
 from applications import services as application_services
 from applications.models import Application
 from mentorship import services as mentorship_services
-from mentorship.models import Pairing
+from mentorship.models import OutboundEmail, Pairing
 from mentorship.months import add_months
 from mentorship.selectors import local_time
-from mentorship.services import absolute_url, email_render_and_queue, pairing_url
+from mentorship.services import (
+    absolute_url,
+    email_build,
+    email_queue_many,
+    email_render_and_queue,
+    pairing_url,
+)
 
 from . import selectors, solver
 from .models import MatchRun, MenteePreference, Proposal, Unmatched
@@ -47,9 +53,13 @@ def _open_pairings(mentor_user_id: int, cycle_id: int) -> int:
     ).count()
 
 
-def _pairing_email(pairing: Pairing, person: User, *, template: str, **context):
+def _pairing_email(
+    pairing: Pairing, person: User, *, template: str, **context
+) -> OutboundEmail:
+    """One of the two people's emails about their pairing, built in memory
+    for email_queue_many."""
     other = pairing.other_person(person)
-    email_render_and_queue(
+    return email_build(
         key=f"pairing:{pairing.pk}:{template}:{person.pk}",
         event=f"pairing.{template.removeprefix('pairing_')}",
         to=person.email,
@@ -142,8 +152,12 @@ def proposals_accept(*, proposal_ids: list[int], actor: User) -> list[Pairing]:
         proposal.status = Proposal.Status.ACCEPTED
         proposal.pairing = pairing
         proposal.save(update_fields=["status", "pairing"])
-        for person in (pairing.mentee, pairing.mentor):
-            _pairing_email(pairing, person, template="pairing_proposed")
+        email_queue_many(
+            [
+                _pairing_email(pairing, person, template="pairing_proposed")
+                for person in (pairing.mentee, pairing.mentor)
+            ]
+        )
         pairings.append(pairing)
     return pairings
 
@@ -176,21 +190,30 @@ def hard_rule_refusal(
     )
 
 
-def _return_to_staff(pairing: Pairing, *, actor, reason: str) -> None:
-    application = Application.objects.filter(
-        applicant_id=pairing.mentee_id, cycle_id=pairing.cycle_id
-    ).first()
-    if application is None or application.status != Application.Status.MATCHED:
-        # Withdrawn meanwhile, say: nothing to return; the pairing still ends.
-        logger.warning(
-            "Pairing %s ended; its application is not matched (%s)",
-            pairing.pk,
-            application and application.status,
-        )
-        return
-    application_services.application_return_to_staff(
-        application_id=application.pk, actor=actor, reason=reason
-    )
+def _return_to_staff(cancelled: list[tuple[Pairing, str]], *, actor) -> None:
+    """Each cancelled pairing's mentee goes back to staff, with the reason:
+    a fixed number of queries however many."""
+    matched = {
+        (application.applicant_id, application.cycle_id): application
+        for application in Application.objects.filter(
+            applicant_id__in={pairing.mentee_id for pairing, _ in cancelled},
+            cycle_id__in={pairing.cycle_id for pairing, _ in cancelled},
+        ).only("pk", "applicant_id", "cycle_id", "status")
+    }
+    reasons = {}
+    for pairing, reason in cancelled:
+        application = matched.get((pairing.mentee_id, pairing.cycle_id))
+        if application is None or application.status != Application.Status.MATCHED:
+            # Withdrawn meanwhile, say: nothing to return; the pairing still ends.
+            logger.warning(
+                "Pairing %s ended; its application is not matched (%s)",
+                pairing.pk,
+                application and application.status,
+            )
+            continue
+        reasons[application.pk] = reason
+    if reasons:
+        application_services.applications_return_to_staff(reasons=reasons, actor=actor)
 
 
 @transaction.atomic
@@ -219,7 +242,7 @@ def pairing_respond(
     if not accept:
         reason = " ".join(reason.split())
         why = f"The {role}, {user}, declined" + (f": {reason}" if reason else ".")
-        _cancel(pairing, actor=user, reason=why, at=now)
+        _cancel([(pairing, why)], actor=user, at=now)
         return pairing
     if pairing.accepted_by(user):
         return pairing
@@ -328,66 +351,97 @@ def pairing_introduce(pairing: Pairing) -> None:
     )
 
 
-def _cancel(pairing: Pairing, *, actor, reason: str, at) -> None:
-    pairing.ended_at = at
-    pairing.end_reason = reason
-    pairing.save(update_fields=["ended_at", "end_reason"])
-    mentorship_services.pairing_set_status(
-        pairing, Pairing.Status.CANCELLED, actor=actor, description=reason
+def _cancel(cancels: list[tuple[Pairing, str]], *, actor, at) -> None:
+    """Cancel proposed pairings, each with its reason (for staff): status,
+    when and why, the event; each mentee back to staff; both people told.
+    A fixed number of queries however many. The caller holds the pairings'
+    row locks and has checked that each is proposed.
+
+    The emails are built before anything is written, so one that cannot be
+    built writes nothing."""
+    if not cancels:
+        return
+    emails = []
+    for pairing, reason in cancels:
+        pairing.status = Pairing.Status.CANCELLED
+        pairing.ended_at = at
+        pairing.end_reason = reason
+        # The reason is for staff; neither person is told what the other said.
+        emails += [
+            _pairing_email(
+                pairing,
+                person,
+                template="pairing_cancelled",
+                you_declined=actor is not None and actor.pk == person.pk,
+            )
+            for person in (pairing.mentee, pairing.mentor)
+        ]
+    Pairing.objects.bulk_update(
+        [pairing for pairing, _ in cancels], ["status", "ended_at", "end_reason"]
     )
-    _return_to_staff(pairing, actor=actor, reason=reason)
-    # The reason is for staff; neither person is told what the other said.
-    for person in (pairing.mentee, pairing.mentor):
-        _pairing_email(
-            pairing,
-            person,
-            template="pairing_cancelled",
-            you_declined=actor is not None and actor.pk == person.pk,
+    mentorship_services.pairings_record(cancels, actor=actor)
+    _return_to_staff(cancels, actor=actor)
+    email_queue_many(emails)
+
+
+def _no_answer_reason(pairing: Pairing) -> str:
+    silent = [
+        str(person)
+        for person, answered in (
+            (pairing.mentee, pairing.mentee_accepted_at),
+            (pairing.mentor, pairing.mentor_accepted_at),
         )
+        if answered is None
+    ]
+    return (
+        f"No answer from {' and '.join(silent)} within "
+        f"{pairing.cycle.response_days} days."
+    )
+
+
+@transaction.atomic
+def _expire(pairing_ids: list[int], now) -> int:
+    """Cancel those of these proposals still unanswered past their date, each
+    under its row lock, so an answer arriving at the same moment wins or
+    loses cleanly. Returns how many."""
+    pairings = list(
+        Pairing.objects.select_for_update(of=("self",))
+        .select_related("cycle", "mentee", "mentor")
+        .filter(pk__in=pairing_ids, status=Pairing.Status.PROPOSED, respond_by__lt=now)
+        .order_by("pk")
+    )
+    _cancel(
+        [(pairing, _no_answer_reason(pairing)) for pairing in pairings],
+        actor=None,
+        at=now,
+    )
+    return len(pairings)
 
 
 def pairings_expire_unanswered(*, now=None, batch_size: int = 200) -> int:
     """Cancel proposals whose answer is overdue; each mentee goes back to staff.
 
-    Each pairing is handled in its own transaction, under its row lock, so an
-    answer arriving at the same moment wins or loses cleanly.
+    In batches, each in its own transaction and a fixed number of queries. A
+    batch that fails is cancelled again one proposal at a time, so one
+    broken pairing holds up only itself (until the next run).
     """
     now = now or timezone.now()
-    expired = 0
-    while True:
-        ids = list(
-            Pairing.objects.filter(status=Pairing.Status.PROPOSED, respond_by__lt=now)
-            # The longest overdue first, in the order of the index of answers
-            # awaited (the pairings' own order would walk them all).
-            .order_by("respond_by")
-            .values_list("pk", flat=True)[:batch_size]
+    due = list(
+        Pairing.objects.filter(status=Pairing.Status.PROPOSED, respond_by__lt=now)
+        # The longest overdue first, through the index of answers awaited
+        # (the pairings' own order would walk them all).
+        .order_by("respond_by")
+        .values_list("pk", flat=True)
+    )
+    return sum(
+        # One broken pairing must not hold up the rest.
+        mentorship_services.batch_or_one_by_one(
+            lambda ids: _expire(ids, now),
+            due[start : start + batch_size],
+            doing="Expiring pairing",
         )
-        if not ids:
-            return expired
-        for pairing_id in ids:
-            with transaction.atomic():
-                pairing = (
-                    Pairing.objects.select_for_update(of=("self",))
-                    .select_related("cycle", "mentee", "mentor")
-                    .filter(pk=pairing_id, status=Pairing.Status.PROPOSED)
-                    .first()
-                )
-                if pairing is None:
-                    continue
-                silent = [
-                    str(person)
-                    for person, answered in (
-                        (pairing.mentee, pairing.mentee_accepted_at),
-                        (pairing.mentor, pairing.mentor_accepted_at),
-                    )
-                    if answered is None
-                ]
-                reason = (
-                    f"No answer from {' and '.join(silent)} within "
-                    f"{pairing.cycle.response_days} days."
-                )
-                _cancel(pairing, actor=None, reason=reason, at=now)
-                expired += 1
+        for start in range(0, len(due), batch_size)
+    )
 
 
 # Match runs

@@ -58,6 +58,25 @@ def year_end_outcome(*, had_contact: bool) -> Outcome:
     )
 
 
+def early_end_outcome(
+    *, reason: str, count_as_completed: bool, had_contact: bool
+) -> Outcome:
+    """How a pairing that staff end before its year is over closes: counted
+    as completed only when staff say so (its objectives met, which they
+    check), otherwise ended. Both are surveyed, as at the end of a year,
+    unless they were never in contact."""
+    if count_as_completed:
+        return Outcome(
+            COMPLETED,
+            reason,
+            f"Ended early by staff, counted as completed: {reason}",
+            surveyed=True,
+        )
+    return Outcome(
+        ENDED, reason, f"Ended early by staff: {reason}", surveyed=had_contact
+    )
+
+
 def objectives_met(statuses: Iterable[str]) -> bool:
     """The plan's objectives are met: at least one is done, and every one not
     dropped is done. A plan whose objectives were all dropped met nothing."""

@@ -6,6 +6,7 @@ import tempfile
 import uuid
 import zoneinfo
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import parseaddr
@@ -300,6 +301,20 @@ def email_render_and_queue(
     )
 
 
+def email_build(
+    *, key: str, event: str, to: str, template: str, context: dict, time_zone="UTC"
+) -> OutboundEmail:
+    """An email rendered (as email_render_and_queue renders it) into an
+    outbox row not yet saved, for email_queue_many to record with others."""
+    return OutboundEmail(
+        idempotency_key=key,
+        event=event,
+        to=to,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        **email_render(template=template, context=context, time_zone=time_zone),
+    )
+
+
 def email_queue_many(emails: list[OutboundEmail]) -> None:
     """Record many emails in a few queries, each sent once the surrounding
     transaction commits. An email whose key was queued before is left as it
@@ -330,6 +345,30 @@ def pairing_url(pairing_id: int, *, anchor: str = "") -> str:
     """The pairing page's full address, for emails and invitations."""
     path = reverse("mentorship:pairing_detail", args=[pairing_id])
     return absolute_url(path + (f"#{anchor}" if anchor else ""))
+
+
+def batch_or_one_by_one(
+    write: Callable[[list], int], items: list, *, doing: str, name=str
+) -> int:
+    """``write(items)``, all in one go; when that fails, ``write([item])``
+    for each item in turn, so that one broken item costs only itself. Each
+    failure is logged, ``doing`` saying what failed ("Closing pairing") and
+    ``name`` which item. Returns what the writes return, added up."""
+    if not items:
+        return 0
+    try:
+        return write(items)
+    except Exception:
+        logger.exception(
+            "%s: a batch of %s failed; one at a time now", doing, len(items)
+        )
+    done = 0
+    for item in items:
+        try:
+            done += write([item])
+        except Exception:
+            logger.exception("%s %s failed", doing, name(item))
+    return done
 
 
 # Cycles
@@ -675,6 +714,22 @@ class PairingError(Exception):
 def pairing_record(pairing: Pairing, *, actor, description: str) -> PairingEvent:
     return PairingEvent.objects.create(
         pairing=pairing, actor=actor, status=pairing.status, description=description
+    )
+
+
+def pairings_record(steps: list[tuple[Pairing, str]], *, actor) -> None:
+    """pairing_record for many pairings at once, in one query: each pairing
+    with the description of its step."""
+    PairingEvent.objects.bulk_create(
+        [
+            PairingEvent(
+                pairing=pairing,
+                actor=actor,
+                status=pairing.status,
+                description=description,
+            )
+            for pairing, description in steps
+        ]
     )
 
 
@@ -1160,6 +1215,16 @@ REMINDER_TEXT = {
 }
 # Plan reminders carry their own text (the activity, the review's date).
 
+# The page each kind of reminder's email links to, the pairing's for the
+# kinds not named; the pulse links to its two answers instead. Only that
+# link is built: a URL lookup costs as much as rendering the email does.
+REMINDER_LINKS = {
+    Reminder.Kind.AT_RISK: ("admin_url", "admin:mentorship_pairing_change"),
+    Reminder.Kind.ACTIVITY_DUE: ("plan_url", "mentorship:plan"),
+    Reminder.Kind.PLAN_REVIEW: ("plan_url", "mentorship:plan"),
+}
+PAIRING_LINK = ("pairing_url", "mentorship:pairing_detail")
+
 PULSE_SALT = "mentorship.pulse"
 INVALID_PULSE_LINK = "This link is not valid. Copy the whole link from the email."
 # Long enough for an answer after a holiday, short enough that an old email
@@ -1191,30 +1256,27 @@ def _reminder_row(
 
 def _reminder_email(reminder: Reminder, month: int) -> OutboundEmail:
     pairing, person, kind = reminder.pairing, reminder.person, reminder.kind
-    return OutboundEmail(
-        idempotency_key=(
-            f"reminder:{pairing.pk}:{kind}:{reminder.key}:{reminder.recipient}"[:200]
-        ),
+    return email_build(
+        key=f"reminder:{pairing.pk}:{kind}:{reminder.key}:{reminder.recipient}"[:200],
         event=f"reminder.{kind}",
         to=reminder.recipient,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        **email_render(
-            template=f"reminder_{kind}",
-            time_zone=person.time_zone if person else "UTC",
-            context={
-                "pairing": pairing,
-                "person": person,
-                "month": month,
-                "reminder": reminder,
-                "pairing_url": pairing_url(pairing.pk),
-                "admin_url": absolute_url(
-                    reverse("admin:mentorship_pairing_change", args=[pairing.pk])
-                ),
-                "plan_url": absolute_url(reverse("mentorship:plan", args=[pairing.pk])),
-                **(_pulse_links(pairing, month, person) if kind == "pulse" else {}),
-            },
-        ),
+        template=f"reminder_{kind}",
+        time_zone=person.time_zone if person else "UTC",
+        context={
+            "pairing": pairing,
+            "person": person,
+            "month": month,
+            "reminder": reminder,
+            **_reminder_links(pairing, kind, month, person),
+        },
     )
+
+
+def _reminder_links(pairing: Pairing, kind: str, month: int, person) -> dict:
+    if kind == Reminder.Kind.PULSE:
+        return _pulse_links(pairing, month, person)
+    name, view = REMINDER_LINKS.get(kind, PAIRING_LINK)
+    return {name: absolute_url(reverse(view, args=[pairing.pk]))}
 
 
 @transaction.atomic
@@ -1241,6 +1303,8 @@ def _remind_many(due: list[tuple[Reminder, OutboundEmail | None]]) -> int:
             pk__in={r.pairing_id for r, _ in by_identity.values()},
             status__in=Pairing.UNDER_WAY,
         )
+        # In the order every batch locks pairings in, so two never deadlock.
+        .order_by("pk")
         .values_list("pk", flat=True)
     )
     addresses = dict(
@@ -1280,22 +1344,6 @@ def _due_reminder(
         pairing, kind=kind, key=key, month=month, person=person, text=text
     )
     return reminder, None if reminder.in_digest else _reminder_email(reminder, month)
-
-
-def _remind(
-    pairing: Pairing, *, kind: str, key: str, month: int, person, text: str = ""
-) -> bool:
-    """Write one reminder and its email; False when it was written before:
-    it never goes out twice."""
-    return bool(
-        _remind_many(
-            [
-                _due_reminder(
-                    pairing, kind=kind, key=key, month=month, person=person, text=text
-                )
-            ]
-        )
-    )
 
 
 def _pulse_links(pairing: Pairing, month: int, person) -> dict:
@@ -1394,48 +1442,95 @@ def _attention_from(months, today) -> tuple[str, int]:
     return Pairing.Attention.NONE, 0
 
 
-def _attend(pairing: Pairing, months, today) -> int:
-    """Mark how the pairing stands; alert staff when it turns at risk (once
-    for each time it does). Returns reminders written.
+@dataclass(frozen=True)
+class _AttentionChange:
+    """How a pairing stands now, by the months read with its batch, when
+    that is not what its flag says."""
 
-    Most mornings nothing changes and this reads nothing. A change is made
-    under the pairing's row lock, on the flag as it is now, so two runs, or
-    a contact logged meanwhile, cannot make it flap.
-    """
+    pairing: Pairing
+    attention: str
+    last_missed: int
+    # The mentee's month under way (None once the year is over for them).
+    current: program.Month | None
+
+
+def _attention_change(pairing: Pairing, months, today) -> _AttentionChange | None:
     attention, last_missed = _attention_from(months, today)
     if attention == pairing.attention:
-        return 0
-    with transaction.atomic():
-        locked = Pairing.objects.select_for_update().get(pk=pairing.pk)
-        current = reminders.current_month(months, today)
-        if (
-            current is not None
-            and CheckIn.objects.filter(
-                pairing=pairing,
-                occurred_on__range=(current.starts_on, current.ends_on),
-            )
-            .exclude(confirmation=CheckIn.Confirmation.DISPUTED)
-            .exists()
-        ):
-            attention = Pairing.Attention.NONE
-        if attention == locked.attention:
-            pairing.attention = attention
-            return 0
-        pairing.attention = locked.attention = attention
-        locked.save(update_fields=["attention"])
-        if attention:
-            pairing_record(pairing, actor=None, description=attention.label)
-        if attention != Pairing.Attention.AT_RISK:
-            return 0
-        return int(
-            _remind(
-                pairing,
-                kind=Reminder.Kind.AT_RISK,
-                key=f"month:{last_missed}",
-                month=last_missed,
-                person=None,
-            )
+        return None
+    return _AttentionChange(
+        pairing, attention, last_missed, reminders.current_month(months, today)
+    )
+
+
+def _in_touch_this_month(changes: list[_AttentionChange]) -> set[int]:
+    """The ids of the pairings with a contact (not disputed) in the month
+    under way, read now: one logged since their batch was read counts."""
+    current = {c.pairing.pk: c.current for c in changes if c.current is not None}
+    if not current:
+        return set()
+    contacts = (
+        CheckIn.objects.filter(
+            pairing_id__in=current,
+            occurred_on__gte=min(month.starts_on for month in current.values()),
+            occurred_on__lte=max(month.ends_on for month in current.values()),
         )
+        .exclude(confirmation=CheckIn.Confirmation.DISPUTED)
+        .values_list("pairing_id", "occurred_on")
+    )
+    return {
+        pairing_id for pairing_id, day in contacts if current[pairing_id].contains(day)
+    }
+
+
+@transaction.atomic
+def _attend(changes: list[_AttentionChange]) -> int:
+    """Mark how these pairings stand; alert staff when one turns at risk
+    (once for each time it does). Returns reminders written.
+
+    A fixed number of queries however many. The flags change under the
+    pairings' row locks, on the flags as they are now, so two runs, or a
+    contact logged meanwhile, cannot make one flap; a pairing that closed
+    meanwhile is left as it is.
+    """
+    flags = dict(
+        Pairing.objects.select_for_update()
+        .filter(
+            pk__in=[change.pairing.pk for change in changes],
+            status__in=Pairing.UNDER_WAY,
+        )
+        .order_by("pk")
+        .values_list("pk", "attention")
+    )
+    in_touch = _in_touch_this_month(changes)
+    by_flag, events, alerts = defaultdict(list), [], []
+    for change in changes:
+        pairing = change.pairing
+        if pairing.pk not in flags:
+            continue
+        attention = (
+            Pairing.Attention.NONE if pairing.pk in in_touch else change.attention
+        )
+        pairing.attention = attention
+        if attention == flags[pairing.pk]:
+            continue
+        by_flag[attention].append(pairing.pk)
+        if attention:
+            events.append((pairing, attention.label))
+        if attention == Pairing.Attention.AT_RISK:
+            alerts.append(
+                _due_reminder(
+                    pairing,
+                    kind=Reminder.Kind.AT_RISK,
+                    key=f"month:{change.last_missed}",
+                    month=change.last_missed,
+                    person=None,
+                )
+            )
+    for attention, pairing_ids in by_flag.items():
+        Pairing.objects.filter(pk__in=pairing_ids).update(attention=attention)
+    pairings_record(events, actor=None)
+    return _remind_many(alerts)
 
 
 def reminders_send(*, now=None, batch_size: int = 500) -> int:
@@ -1444,8 +1539,9 @@ def reminders_send(*, now=None, batch_size: int = 500) -> int:
 
     Pairings are read in batches, with their contacts, pulse answers, open
     activities and the reminders they already had read as plain values for
-    the whole batch; the new reminders of a batch are written together. A
-    fixed number of queries per batch, however many are due.
+    the whole batch; the changes of their attention flags, then their new
+    reminders, are written together. A fixed number of queries per batch,
+    however many are due.
     """
     now = now or timezone.now()
     pairings = (
@@ -1457,12 +1553,19 @@ def reminders_send(*, now=None, batch_size: int = 500) -> int:
     while batch := list(pairings.filter(pk__gt=last_pk)[:batch_size]):
         last_pk = batch[-1].pk
         facts = _reminder_facts([pairing.pk for pairing in batch])
-        due = []
+        due, changes = [], []
         for pairing in batch:
             try:
-                sent += _attend_and_list_due(pairing, now, due, facts)
+                if change := _attend_and_list_due(pairing, now, due, facts):
+                    changes.append(change)
             except Exception:  # one broken pairing must not stop the others
                 logger.exception("Reminders for pairing %s failed", pairing.pk)
+        sent += batch_or_one_by_one(
+            _attend,
+            changes,
+            doing="Marking how it stands: pairing",
+            name=lambda change: change.pairing.pk,
+        )
         sent += _remind_batch(due)
     return sent
 
@@ -1501,34 +1604,25 @@ def _reminder_facts(ids: list[int]) -> _ReminderFacts:
 
 
 def _remind_batch(due) -> int:
-    if not due:
-        return 0
-    try:
-        return _remind_many(due)
-    except Exception:
-        logger.exception(
-            "A batch of %s reminders failed; writing them one by one", len(due)
-        )
     # One pairing's failure must not cost the others their reminders.
-    sent = 0
     by_pairing = defaultdict(list)
     for item in due:
         by_pairing[item[0].pairing_id].append(item)
-    for pairing_id, items in by_pairing.items():
-        try:
-            sent += _remind_many(items)
-        except Exception:
-            logger.exception("Reminders for pairing %s failed", pairing_id)
-    return sent
+    return batch_or_one_by_one(
+        lambda groups: _remind_many([item for items in groups for item in items]),
+        list(by_pairing.values()),
+        doing="Reminders for pairing",
+        name=lambda items: items[0][0].pairing_id,
+    )
 
 
 def _attend_and_list_due(
     pairing: Pairing, now, due: list, facts: _ReminderFacts
-) -> int:
+) -> _AttentionChange | None:
     """Add to ``due`` the reminders newly due now for one pairing's two
-    people; mark how the pairing stands (which may alert staff: returns the
-    reminders that wrote)."""
-    sent = 0
+    people. Returns how the pairing stands, when in the mentee's morning
+    that is not what its flag says."""
+    change = None
     contacts = reminders.with_pulses(
         facts.contacts[pairing.pk],
         program.program_months(pairing.starts_on, pairing.months),
@@ -1545,7 +1639,7 @@ def _attend_and_list_due(
             today=local_now.date(),
         )
         if person == pairing.mentee and local_now.hour in reminders.MORNING_HOURS:
-            sent += _attend(pairing, months, local_now.date())
+            change = _attention_change(pairing, months, local_now.date())
         for item in [
             *reminders.due(
                 months=months, role=pairing.role_of(person), local_now=local_now
@@ -1566,7 +1660,7 @@ def _attend_and_list_due(
                     text=item.text,
                 )
             )
-    return sent
+    return change
 
 
 def reminder_digests_send(*, now=None) -> int:
@@ -1618,106 +1712,178 @@ def survey_url(pairing_id: int, kind: str) -> str:
     return absolute_url(reverse("mentorship:survey", args=[pairing_id, kind]))
 
 
+def _had_contact_ids(pairings: list[Pairing]) -> set[int]:
+    """The ids of the pairings whose pair were in touch at least once: the
+    pairing became active (the introductory call was held, or a contact
+    logged), or one of them said "yes, we talked" to a monthly pulse, which
+    counts a month as met too. One query at most, however many."""
+    had_contact = {p.pk for p in pairings if p.status == Pairing.Status.ACTIVE}
+    others = [p.pk for p in pairings if p.pk not in had_contact]
+    if others:
+        had_contact.update(
+            PulseAnswer.objects.filter(pairing_id__in=others, talked=True)
+            .order_by()
+            .values_list("pairing_id", flat=True)
+        )
+    return had_contact
+
+
 def _had_contact(pairing: Pairing) -> bool:
-    """The pair were in touch at least once: the pairing became active (the
-    introductory call was held, or a contact logged), or one of them said
-    "yes, we talked" to a monthly pulse, which counts a month as met too."""
-    return (
-        pairing.status == Pairing.Status.ACTIVE
-        or pairing.pulse_answers.filter(talked=True).exists()
+    return pairing.pk in _had_contact_ids([pairing])
+
+
+def _closing_links(pairing: Pairing, outcome: closing.Outcome) -> dict:
+    """The closing emails' links, the same for both people."""
+    return {
+        "survey_url": survey_url(pairing.pk, SurveyResponse.Kind.CLOSING)
+        if outcome.surveyed
+        else "",
+        "pairing_url": pairing_url(pairing.pk),
+    }
+
+
+def _closing_email(
+    pairing: Pairing,
+    person: User,
+    outcome: closing.Outcome,
+    *,
+    early: bool,
+    links: dict,
+) -> OutboundEmail:
+    return email_build(
+        key=f"pairing:{pairing.pk}:closed:{person.pk}",
+        event=f"pairing.{outcome.status}",
+        to=person.email,
+        template=f"pairing_{outcome.status}",
+        time_zone=person.time_zone,
+        context={
+            "pairing": pairing,
+            "person": person,
+            "other": pairing.other_person(person),
+            "role": pairing.role_of(person),
+            "early": early,
+            **links,
+        },
     )
 
 
-def _pairing_close(
-    pairing: Pairing,
-    *,
-    status: str,
-    reason: str,
-    description: str,
-    actor,
-    surveyed: bool,
-    early: bool,
-    now,
+def _pairings_close(
+    closes: list[tuple[Pairing, closing.Outcome]], *, actor, early: bool, now
 ) -> None:
-    """Close a pairing: status, when and why, the event, and one email to each
-    of the two, with the closing survey when it applies. The caller holds the
-    pairing's row lock and has checked that it is under way."""
-    if IntroCall.objects.filter(
-        pairing=pairing, status=IntroCall.Status.SCHEDULED
-    ).exists():
-        # Out of everyone's calendar, with the usual cancellation.
-        intro_call_cancel(pairing_id=pairing.pk, actor=actor)
-    pairing.ended_at = now
-    pairing.end_reason = reason
-    # Attention is for pairs under way; a closed pair needs none.
-    pairing.attention = Pairing.Attention.NONE
-    pairing.save(update_fields=["ended_at", "end_reason", "attention"])
-    pairing_set_status(pairing, status, actor=actor, description=description)
-    for person in (pairing.mentee, pairing.mentor):
-        role = pairing.role_of(person)
-        if surveyed:
-            SurveyResponse.objects.get_or_create(
-                pairing=pairing,
-                person=person,
-                kind=SurveyResponse.Kind.CLOSING,
-                defaults={"role": role, "invited_at": now},
+    """Close pairings, each as its outcome says: status, when and why, the
+    event, and one email to each of the two, with the closing survey when it
+    applies. The caller holds the pairings' row locks and has checked that
+    each is under way.
+
+    A fixed number of queries however many (an update for each way of
+    closing among them), but for a pair whose introductory call is still to
+    come (rare once a year is over): that call is cancelled as staff would,
+    a few queries each. The emails are built before anything is written, so
+    one that cannot be built writes nothing.
+    """
+    if not closes:
+        return
+    emails, surveys = [], []
+    for pairing, outcome in closes:
+        pairing.status = outcome.status
+        pairing.ended_at = now
+        pairing.end_reason = outcome.reason
+        # Attention is for pairs under way; a closed pair needs none.
+        pairing.attention = Pairing.Attention.NONE
+        links = _closing_links(pairing, outcome)
+        for person in (pairing.mentee, pairing.mentor):
+            if outcome.surveyed:
+                surveys.append(
+                    SurveyResponse(
+                        pairing=pairing,
+                        person=person,
+                        kind=SurveyResponse.Kind.CLOSING,
+                        role=pairing.role_of(person),
+                        invited_at=now,
+                    )
+                )
+            emails.append(
+                _closing_email(pairing, person, outcome, early=early, links=links)
             )
-        email_render_and_queue(
-            key=f"pairing:{pairing.pk}:closed:{person.pk}",
-            event=f"pairing.{status}",
-            to=person.email,
-            template=f"pairing_{status}",
-            time_zone=person.time_zone,
-            context={
-                "pairing": pairing,
-                "person": person,
-                "other": pairing.other_person(person),
-                "role": role,
-                "early": early,
-                "survey_url": survey_url(pairing.pk, SurveyResponse.Kind.CLOSING)
-                if surveyed
-                else "",
-                "pairing_url": pairing_url(pairing.pk),
-            },
+    calls = IntroCall.objects.filter(
+        pairing_id__in=[pairing.pk for pairing, _ in closes],
+        status=IntroCall.Status.SCHEDULED,
+    )
+    for pairing_id in calls.order_by("pairing_id").values_list("pairing_id", flat=True):
+        # Out of everyone's calendar, with the usual cancellation.
+        intro_call_cancel(pairing_id=pairing_id, actor=actor)
+    # One update for each way of closing (two at the end of a year): a
+    # bulk_update's CASE for each row costs more to build than to run.
+    by_outcome = defaultdict(list)
+    for pairing, outcome in closes:
+        by_outcome[outcome.status, outcome.reason].append(pairing.pk)
+    for (status, reason), pairing_ids in by_outcome.items():
+        Pairing.objects.filter(pk__in=pairing_ids).update(
+            status=status,
+            ended_at=now,
+            end_reason=reason,
+            attention=Pairing.Attention.NONE,
         )
+    pairings_record(
+        [(pairing, outcome.description[:300]) for pairing, outcome in closes],
+        actor=actor,
+    )
+    # As with get_or_create, the unique constraint keeps each one to a row.
+    SurveyResponse.objects.bulk_create(surveys, ignore_conflicts=True)
+    email_queue_many(emails)
 
 
 @transaction.atomic
-def pairing_close_year(*, pairing_id: int, now=None) -> bool:
-    """Close one pairing whose year is over for both people: completed when
-    the pair were ever in contact, otherwise ended, not counted as completed.
-    False when there is nothing to do: it is closed already, or its year was
-    extended meanwhile."""
-    now = now or timezone.now()
-    pairing = _lock_pairing(pairing_id)
-    if (
-        pairing.status not in Pairing.UNDER_WAY
-        or pairing.ends_on is None
-        or not closing.year_over(
+def _pairings_close_years(pairing_ids: list[int], now) -> int:
+    """Close those of these pairings whose year is over for both people:
+    completed when the pair were ever in contact, otherwise ended, not
+    counted as completed. Returns how many closed.
+
+    Each is locked and looked at as it is now: one closed meanwhile, or
+    whose year was extended, is left as it is. A fixed number of queries
+    however many (see _pairings_close).
+    """
+    locked = (
+        Pairing.objects.select_for_update(of=("self",))
+        .select_related("cycle", "mentee", "mentor")
+        .filter(pk__in=pairing_ids, status__in=Pairing.UNDER_WAY, ends_on__isnull=False)
+        .order_by("pk")
+    )
+    pairings = [
+        pairing
+        for pairing in locked
+        if closing.year_over(
             pairing.ends_on, (pairing.mentee.time_zone, pairing.mentor.time_zone), now
         )
-    ):
-        return False
-    outcome = closing.year_end_outcome(had_contact=_had_contact(pairing))
-    _pairing_close(
-        pairing,
-        status=outcome.status,
-        reason=outcome.reason,
-        description=outcome.description,
+    ]
+    had_contact = _had_contact_ids(pairings)
+    _pairings_close(
+        [
+            (pairing, closing.year_end_outcome(had_contact=pairing.pk in had_contact))
+            for pairing in pairings
+        ],
         actor=None,
-        surveyed=outcome.surveyed,
         early=False,
         now=now,
     )
-    return True
+    return len(pairings)
+
+
+def pairing_close_year(*, pairing_id: int, now=None) -> bool:
+    """Close one pairing whose year is over for both people, as
+    pairings_close_due closes many. False when there is nothing to do: it is
+    closed already, or its year was extended meanwhile."""
+    return bool(_pairings_close_years([pairing_id], now or timezone.now()))
 
 
 def pairings_close_due(*, now=None, batch_size: int = 200) -> int:
     """The hourly close: every pairing under way whose year is over for both
     of its people. Returns how many closed.
 
-    Safe to run as often as one likes: each pairing closes in its own
-    transaction, under its row lock, on its state as it is then.
+    Safe to run as often as one likes: each batch closes in its own
+    transaction, under its pairings' row locks, on their state as it is
+    then, in a fixed number of queries. A batch that fails is closed again
+    one pairing at a time, so one broken pairing keeps only itself open.
     """
     now = now or timezone.now()
     # No one's date is more than a day ahead of UTC's (UTC+14 at most), so
@@ -1734,18 +1900,15 @@ def pairings_close_due(*, now=None, batch_size: int = 200) -> int:
         .order_by()
         .values_list("pk", flat=True)
     )
-    closed = 0
-    for start in range(0, len(due), batch_size):
-        batch = Pairing.objects.filter(pk__in=due[start : start + batch_size])
-        for pairing in batch.select_related("mentee", "mentor").order_by("pk"):
-            zones = (pairing.mentee.time_zone, pairing.mentor.time_zone)
-            if not closing.year_over(pairing.ends_on, zones, now):
-                continue
-            try:
-                closed += pairing_close_year(pairing_id=pairing.pk, now=now)
-            except Exception:  # one broken pairing must not keep the rest open
-                logger.exception("Closing pairing %s failed", pairing.pk)
-    return closed
+    return sum(
+        # One broken pairing must not keep the rest open.
+        batch_or_one_by_one(
+            lambda ids: _pairings_close_years(ids, now),
+            due[start : start + batch_size],
+            doing="Closing pairing",
+        )
+        for start in range(0, len(due), batch_size)
+    )
 
 
 def _under_way_or_refuse(pairing: Pairing, doing: str) -> None:
@@ -1837,21 +2000,13 @@ def pairing_end_early(
     # Objectives change only under this same lock, so the check holds.
     if count_as_completed and not pairing_objectives_met(pairing):
         raise PairingError(OBJECTIVES_NOT_MET)
-    if count_as_completed:
-        status = Pairing.Status.COMPLETED
-        description = f"Ended early by staff, counted as completed: {reason}"
-    else:
-        status = Pairing.Status.ENDED
-        description = f"Ended early by staff: {reason}"
-    _pairing_close(
-        pairing,
-        status=status,
+    outcome = closing.early_end_outcome(
         reason=reason,
-        description=description[:300],
-        actor=actor,
-        surveyed=count_as_completed or _had_contact(pairing),
-        early=True,
-        now=now or timezone.now(),
+        count_as_completed=count_as_completed,
+        had_contact=_had_contact(pairing),
+    )
+    _pairings_close(
+        [(pairing, outcome)], actor=actor, early=True, now=now or timezone.now()
     )
     return pairing
 
@@ -1903,48 +2058,94 @@ def survey_answer(
     return response
 
 
-def _survey_follow_up(closing_survey: SurveyResponse, now) -> bool:
-    """Send one person the follow-up survey: once ever, the row's unique
-    constraint sees to it."""
+def _follow_up_email(closing_survey: SurveyResponse) -> OutboundEmail:
     pairing, person = closing_survey.pairing, closing_survey.person
-    with transaction.atomic():
-        _, created = SurveyResponse.objects.get_or_create(
-            pairing=pairing,
-            person=person,
+    return email_build(
+        key=f"survey:{pairing.pk}:follow_up:{person.pk}",
+        event="survey.follow_up",
+        to=person.email,
+        template="survey_follow_up",
+        time_zone=person.time_zone,
+        context={
+            "pairing": pairing,
+            "person": person,
+            "other": pairing.other_person(person),
+            "role": closing_survey.role,
+            "survey_url": survey_url(pairing.pk, SurveyResponse.Kind.FOLLOW_UP),
+        },
+    )
+
+
+@transaction.atomic
+def _surveys_follow_up(closing_survey_ids: list[int], now) -> int:
+    """Send the follow-up survey to the people these closing surveys went
+    to: once ever, the rows' unique constraint sees to it. Returns how many
+    were sent. A fixed number of queries however many.
+
+    Each closing survey is locked and marked, its follow-up sent or found
+    sent before, so the daily task does not read it again, and two runs
+    take turns: the second finds them marked.
+    """
+    closing_surveys = list(
+        SurveyResponse.objects.select_for_update(of=("self",))
+        .select_related(
+            "pairing__cycle", "pairing__mentee", "pairing__mentor", "person"
+        )
+        .filter(
+            pk__in=closing_survey_ids,
+            kind=SurveyResponse.Kind.CLOSING,
+            follow_up_sent_at__isnull=True,
+            person__deleted_at__isnull=True,
+        )
+        .order_by("pk")
+    )
+    if not closing_surveys:
+        return 0
+    sent_before = set(
+        SurveyResponse.objects.filter(
             kind=SurveyResponse.Kind.FOLLOW_UP,
-            defaults={"role": closing_survey.role, "invited_at": now},
-        )
-        # Marked either way, so the daily task does not read it again.
-        SurveyResponse.objects.filter(pk=closing_survey.pk).update(
-            follow_up_sent_at=now
-        )
-        if not created:
-            return False
-        email_render_and_queue(
-            key=f"survey:{pairing.pk}:follow_up:{person.pk}",
-            event="survey.follow_up",
-            to=person.email,
-            template="survey_follow_up",
-            time_zone=person.time_zone,
-            context={
-                "pairing": pairing,
-                "person": person,
-                "other": pairing.other_person(person),
-                "role": closing_survey.role,
-                "survey_url": survey_url(pairing.pk, SurveyResponse.Kind.FOLLOW_UP),
-            },
-        )
-    return True
+            pairing_id__in={survey.pairing_id for survey in closing_surveys},
+        ).values_list("pairing_id", "person_id")
+    )
+    due = [
+        survey
+        for survey in closing_surveys
+        if (survey.pairing_id, survey.person_id) not in sent_before
+    ]
+    emails = [_follow_up_email(survey) for survey in due]
+    SurveyResponse.objects.bulk_create(
+        [
+            SurveyResponse(
+                pairing_id=survey.pairing_id,
+                person_id=survey.person_id,
+                kind=SurveyResponse.Kind.FOLLOW_UP,
+                role=survey.role,
+                invited_at=now,
+            )
+            for survey in due
+        ],
+        ignore_conflicts=True,
+    )
+    SurveyResponse.objects.filter(
+        pk__in=[survey.pk for survey in closing_surveys]
+    ).update(follow_up_sent_at=now)
+    email_queue_many(emails)
+    return len(due)
 
 
 def surveys_send_follow_ups(*, now=None, batch_size: int = 200) -> int:
     """The daily follow-up: six months after a pairing closed, everyone who
     was sent its closing survey (answered or not) gets the follow-up survey,
-    once ever. Returns how many were sent."""
+    once ever. Returns how many were sent.
+
+    In batches, each in its own transaction and a fixed number of queries;
+    a batch that fails is sent again one survey at a time, so one broken row
+    holds up only itself.
+    """
     now = now or timezone.now()
     # Each closing survey is marked when its follow-up goes (see
-    # _survey_follow_up), so this reads the last six months' closing surveys
-    # and those due, not every survey ever sent.
+    # _surveys_follow_up), so this reads the last six months' closing
+    # surveys and those due, not every survey ever sent.
     due = (
         SurveyResponse.objects.filter(
             kind=SurveyResponse.Kind.CLOSING,
@@ -1953,21 +2154,19 @@ def surveys_send_follow_ups(*, now=None, batch_size: int = 200) -> int:
             # A deleted account has no one to ask.
             person__deleted_at__isnull=True,
         )
-        .select_related("pairing__mentee", "pairing__mentor", "person")
         .order_by("pk")
+        .values_list("pk", flat=True)
     )
     sent = 0
     after = 0
-    while True:
-        batch = list(due.filter(pk__gt=after)[:batch_size])
-        if not batch:
-            return sent
-        after = batch[-1].pk
-        for closing_survey in batch:
-            try:
-                sent += _survey_follow_up(closing_survey, now)
-            except Exception:  # one broken row must not stop the others
-                logger.exception("Follow-up survey %s failed", closing_survey.pk)
+    while batch := list(due.filter(pk__gt=after)[:batch_size]):
+        after = batch[-1]
+        sent += batch_or_one_by_one(
+            lambda ids: _surveys_follow_up(ids, now),
+            batch,
+            doing="Follow-up of closing survey",
+        )
+    return sent
 
 
 # Personal data: a person's copy of their data, and deleting an account.

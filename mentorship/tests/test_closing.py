@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core import mail
+from django.db import transaction
 from django.utils import timezone
 
 from conftest import make_user
@@ -16,7 +17,9 @@ from mentorship.models import (
     Cycle,
     IntroCall,
     Objective,
+    OutboundEmail,
     Pairing,
+    PairingEvent,
     PulseAnswer,
     SurveyResponse,
 )
@@ -225,6 +228,215 @@ def test_closing_is_batched_and_skips_years_not_over(
     proposed.refresh_from_db()
     assert (later.status, proposed.status) == (Status.ACTIVE, Status.PROPOSED)
     assert close(at(2028, 1, 1, 10), django_capture_on_commit_callbacks) == 1
+
+
+# Closing in batches
+
+# Closing a batch: the due ids, the savepoint, the lock, the "yes, we talked"
+# pulses, the scheduled calls, the pairings (the completed, then the ended),
+# their events, surveys and emails (written, then read back to hand on),
+# the savepoint released.
+CLOSE_BATCH_QUERIES = 12
+
+
+def ending_pair(cycle, mentor, number, *, status=Status.ACTIVE, talked=False):
+    """A pairing whose year ended on 31 December 2027, its mentee in Lagos."""
+    mentee = make_user(
+        f"ending{number}@example.com",
+        full_name=f"Mentee {number}",
+        time_zone="Africa/Lagos",
+    )
+    pairing = Pairing.objects.create(
+        cycle=cycle,
+        mentee=mentee,
+        mentor=mentor,
+        status=status,
+        starts_on=date(2027, 1, 1),
+        ends_on=date(2028, 1, 1),
+        attention=Pairing.Attention.AT_RISK if number % 3 == 0 else "",
+    )
+    if talked:
+        PulseAnswer.objects.create(pairing=pairing, month=2, person=mentee, talked=True)
+    return pairing
+
+
+def ending_pairs(pairing, start, count):
+    """Pairs of each kind in turn: active, a "yes, we talked" without a
+    contact logged, never in contact."""
+    kinds = [
+        {"status": Status.ACTIVE},
+        {"status": Status.INTRODUCED, "talked": True},
+        {"status": Status.CONFIRMED},
+    ]
+    return [
+        ending_pair(pairing.cycle, pairing.mentor, number, **kinds[number % 3])
+        for number in range(start, start + count)
+    ]
+
+
+def test_closing_a_batch_costs_the_same_queries_however_many(
+    pairing, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    ending_pairs(pairing, 1, 2)
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        django_assert_max_num_queries(CLOSE_BATCH_QUERIES) as few,
+    ):
+        assert services.pairings_close_due(now=at(2028, 1, 1, 5)) == 3
+    ending_pairs(pairing, 3, 30)
+    mail.outbox.clear()
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        django_assert_max_num_queries(len(few.captured_queries)),
+    ):
+        assert services.pairings_close_due(now=at(2028, 1, 1, 5)) == 30
+    assert len(mail.outbox) == 60
+    assert Pairing.objects.filter(status__in=Pairing.UNDER_WAY).count() == 0
+
+
+def written():
+    """What closing wrote, without the ids and times of the rows themselves."""
+    return {
+        "pairings": list(
+            Pairing.objects.order_by("pk").values_list(
+                "pk", "status", "ended_at", "end_reason", "attention"
+            )
+        ),
+        "events": list(
+            PairingEvent.objects.order_by("pairing_id", "pk").values_list(
+                "pairing_id", "actor_id", "status", "description"
+            )
+        ),
+        "surveys": sorted(
+            SurveyResponse.objects.values_list(
+                "pairing_id", "person_id", "kind", "role", "invited_at"
+            )
+        ),
+        "emails": sorted(
+            OutboundEmail.objects.values_list(
+                "idempotency_key",
+                "event",
+                "to",
+                "from_email",
+                "subject",
+                "body_text",
+                "body_html",
+                "attachments",
+                "headers",
+                "status",
+            )
+        ),
+        "calls": list(IntroCall.objects.values_list("pk", "status", "sequence")),
+    }
+
+
+def test_a_batch_writes_what_closing_one_at_a_time_writes(
+    pairing, staff, monkeypatch, django_capture_on_commit_callbacks
+):
+    ending_pairs(pairing, 1, 6)
+    called = ending_pair(pairing.cycle, pairing.mentor, 7, status=Status.INTRODUCED)
+    services.intro_call_schedule(
+        pairing_id=called.pk,
+        starts_at=at(2028, 1, 5, 15),
+        duration_minutes=30,
+        location="https://meet.example.org/a",
+        host=staff,
+        actor=staff,
+    )
+
+    def closed_in_batches_of(size):
+        with transaction.atomic():
+            with django_capture_on_commit_callbacks() as callbacks:
+                closed = services.pairings_close_due(
+                    now=at(2028, 1, 1, 5), batch_size=size
+                )
+            handed_on = []
+            monkeypatch.setattr(services, "_send_in_background", handed_on.append)
+            for callback in callbacks:
+                callback()
+            rows = written()
+            rows["handed_on"] = sorted(
+                OutboundEmail.objects.filter(pk__in=handed_on).values_list(
+                    "idempotency_key", flat=True
+                )
+            )
+            assert len(handed_on) == len(rows["handed_on"])  # each once
+            transaction.set_rollback(True)
+        return closed, rows
+
+    one_at_a_time = closed_in_batches_of(1)
+    assert closed_in_batches_of(200) == one_at_a_time
+    closed, rows = one_at_a_time
+    assert closed == 8
+    assert len(rows["handed_on"]) == 2 * 8 + 3  # the call's cancellations too
+    assert {status for _, status, *_ in rows["pairings"]} == {
+        Status.COMPLETED,
+        Status.ENDED,
+    }
+    assert ("closing", "mentee") in {
+        (kind, role) for _, _, kind, role, _ in rows["surveys"]
+    }
+    assert rows["calls"] == [(called.intro_call.pk, IntroCall.Status.CANCELLED, 1)]
+
+
+def test_a_pairing_extended_or_ended_meanwhile_is_left_as_it_is(
+    pairing, staff, monkeypatch, django_capture_on_commit_callbacks
+):
+    extended, ended, other = ending_pairs(pairing, 1, 3)
+    real = services._pairings_close_years
+
+    def changed_meanwhile(pairing_ids, now):
+        # Between the task's reading which years are over and its batch
+        # locking them, staff extend one and end another.
+        services.pairing_extend(
+            pairing_id=extended.pk, months=2, reason="A paper", actor=staff
+        )
+        services.pairing_end_early(pairing_id=ended.pk, reason="Moved", actor=staff)
+        return real(pairing_ids, now)
+
+    monkeypatch.setattr(services, "_pairings_close_years", changed_meanwhile)
+    assert close(at(2028, 1, 1, 5), django_capture_on_commit_callbacks) == 2
+    statuses = dict(
+        Pairing.objects.filter(pk__in=[extended.pk, ended.pk, other.pk]).values_list(
+            "pk", "status"
+        )
+    )
+    assert statuses == {
+        extended.pk: Status.INTRODUCED,
+        ended.pk: Status.ENDED,
+        other.pk: Status.COMPLETED,
+    }
+    assert list(ended.events.values_list("description", flat=True)) == [
+        "Ended early by staff: Moved"
+    ]
+    assert not extended.events.filter(status__in=[Status.COMPLETED, Status.ENDED])
+
+
+def test_one_broken_pairing_does_not_keep_the_others_open(
+    pairing, mentee, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    others = ending_pairs(pairing, 1, 2)
+    real = services.email_queue_many
+
+    def breaks_on(emails):
+        # Fails once the batch's pairings, events and surveys are written:
+        # they are undone with it.
+        if any(f"pairing:{pairing.pk}:" in email.idempotency_key for email in emails):
+            raise RuntimeError("broken")
+        return real(emails)
+
+    monkeypatch.setattr(services, "email_queue_many", breaks_on)
+    assert close(at(2028, 1, 1, 5), django_capture_on_commit_callbacks) == 2
+    pairing.refresh_from_db()
+    assert pairing.status == Status.ACTIVE
+    assert not pairing.events.exists() and not pairing.surveys.exists()
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        person.email for other in others for person in (other.mentee, other.mentor)
+    )
+    assert f"Closing pairing {pairing.pk} failed" in caplog.text
+    # The next hour tries it again.
+    monkeypatch.setattr(services, "email_queue_many", real)
+    assert close(at(2028, 1, 1, 6), django_capture_on_commit_callbacks) == 1
 
 
 # Extending

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 from django.core import mail
+from django.template.loader import get_template
 from django.utils import timezone
 
 from conftest import make_user
@@ -252,6 +253,80 @@ def test_reminders_due_at_once_cost_the_same_queries_however_many(
     assert mail.outbox == []
 
 
+def test_flags_changing_at_once_cost_the_same_queries_however_many(
+    pairing, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    def add(n):
+        for i in range(n):
+            Pairing.objects.create(
+                cycle=pairing.cycle,
+                mentee=make_user(
+                    f"r{Pairing.objects.count()}-{i}@example.com",
+                    time_zone="Asia/Kolkata",
+                ),
+                mentor=pairing.mentor,
+                status=Status.ACTIVE,
+                starts_on=date(2027, 1, 1),
+                attention=Pairing.Attention.NEEDS_ATTENTION,
+            )
+
+    # 1 March, 03:00 UTC: morning in Kolkata, two months missed: each pairing
+    # turns at risk, staff are alerted, and each mentee is reminded.
+    Pairing.objects.filter(pk=pairing.pk).update(
+        attention=Pairing.Attention.NEEDS_ATTENTION
+    )
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        django_assert_max_num_queries(30) as few,
+    ):
+        assert services.reminders_send(now=at(2027, 3, 1, 3), batch_size=50) == 3
+    add(30)
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        django_assert_max_num_queries(len(few.captured_queries)),
+    ):
+        assert services.reminders_send(now=at(2027, 3, 1, 3), batch_size=50) == 90
+    assert Pairing.objects.filter(attention=Pairing.Attention.AT_RISK).count() == 31
+    assert Reminder.objects.filter(kind=Reminder.Kind.AT_RISK).count() == 31
+
+
+def test_a_contact_logged_or_a_close_meanwhile_wins_over_the_flag(
+    pairing, mentee, staff, monkeypatch, django_capture_on_commit_callbacks
+):
+    ended = Pairing.objects.create(
+        cycle=pairing.cycle,
+        mentee=make_user("second@example.com", time_zone="Asia/Kolkata"),
+        mentor=pairing.mentor,
+        status=Status.ACTIVE,
+        starts_on=date(2027, 1, 1),
+    )
+    real = services._attend
+
+    def meanwhile(changes):
+        # Between the batch's reading and its flags' writing, a contact is
+        # logged for one, and staff end the other.
+        CheckIn.objects.create(
+            pairing=pairing,
+            author=mentee,
+            occurred_on=date(2027, 3, 1),
+            way="video",
+            initiated_by="mentee",
+            minutes=30,
+        )
+        services.pairing_end_early(pairing_id=ended.pk, reason="Moved", actor=staff)
+        return real(changes)
+
+    monkeypatch.setattr(services, "_attend", meanwhile)
+    run(at(2027, 3, 1, 3), django_capture_on_commit_callbacks)
+    assert dict(
+        Pairing.objects.filter(pk__in=[pairing.pk, ended.pk]).values_list(
+            "pk", "attention"
+        )
+    ) == {pairing.pk: "", ended.pk: ""}
+    assert not Reminder.objects.filter(kind=Reminder.Kind.AT_RISK).exists()
+    assert not [m for m in mail.outbox if m.to == ["mentors@example.org"]]
+
+
 def pulse_links(message):
     return re.findall(r"http://testserver(/pulse/[^/\s]+/)", message.body)
 
@@ -470,6 +545,35 @@ def test_an_email_that_cannot_be_built_costs_only_its_own_pairing(
     assert run(at(2027, 1, 1, 3), django_capture_on_commit_callbacks) == 1
     assert [m.to for m in mail.outbox] == [[other.mentee.email]]
     assert list(Reminder.objects.values_list("pairing_id", flat=True)) == [other.pk]
+
+
+@pytest.mark.parametrize("kind", Reminder.Kind.values)
+def test_each_reminder_email_has_the_links_its_template_shows(
+    pairing, mentee, kind, monkeypatch
+):
+    # Each email is built with only the link its kind needs (REMINDER_LINKS).
+    shown = {
+        name
+        for suffix in ("_subject.txt", ".txt", ".html")
+        for name in re.findall(
+            r"{{ (\w+_url) }}",
+            get_template(f"emails/reminder_{kind}{suffix}").template.source,
+        )
+    }
+    assert shown
+    built = {}
+    real = services.email_render
+
+    def render(*, template, context, time_zone):
+        built.update(context)
+        return real(template=template, context=context, time_zone=time_zone)
+
+    monkeypatch.setattr(services, "email_render", render)
+    person = None if kind == Reminder.Kind.AT_RISK else mentee
+    services._due_reminder(
+        pairing, kind=kind, key="month:2", month=2, person=person, text="Due"
+    )
+    assert {name: bool(built.get(name)) for name in shown} == dict.fromkeys(shown, True)
 
 
 def test_a_reminder_for_a_pairing_ended_meanwhile_is_not_written(pairing, mentee):

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from conftest import make_user
 from mentorship import services
-from mentorship.models import Cycle, Pairing, SurveyResponse
+from mentorship.models import Cycle, OutboundEmail, Pairing, SurveyResponse
 from mentorship.tests.factories import mentor_profile
 
 Status = Pairing.Status
@@ -268,6 +268,152 @@ def test_no_follow_up_without_a_closing_survey(
         ended_at=at(2028, 1, 1),
     )
     assert follow_ups(at(2028, 8, 1), django_capture_on_commit_callbacks) == 0
+
+
+# Follow-ups in batches
+
+# Following up a batch: the due ids, the savepoint, the lock, the follow-ups
+# sent before, the new ones, the closing surveys marked, the emails
+# (written, then read back to hand on), the savepoint released, and the due
+# ids again, none left.
+FOLLOW_UP_BATCH_QUERIES = 10
+
+
+def closed_pairs(mentor, start, count):
+    """Pairings closed on 2 January 2028, a closing survey sent to each of
+    the two; one in three mentees had their follow-up sent already."""
+    cycle = Cycle.objects.first()
+    pairings = []
+    for number in range(start, start + count):
+        pairing = Pairing.objects.create(
+            cycle=cycle,
+            mentee=make_user(
+                f"closed{number}@example.com",
+                full_name=f"Mentee {number}",
+                time_zone="Asia/Manila",
+            ),
+            mentor=mentor,
+            status=Status.COMPLETED,
+            ended_at=at(2028, 1, 2, 12),
+        )
+        for person in (pairing.mentee, mentor):
+            SurveyResponse.objects.create(
+                pairing=pairing,
+                person=person,
+                role=pairing.role_of(person),
+                kind=Kind.CLOSING,
+                invited_at=at(2028, 1, 2, 12),
+            )
+        if number % 3 == 0:
+            SurveyResponse.objects.create(
+                pairing=pairing,
+                person=pairing.mentee,
+                role="mentee",
+                kind=Kind.FOLLOW_UP,
+                invited_at=at(2028, 7, 1),
+            )
+        pairings.append(pairing)
+    return pairings
+
+
+def test_following_up_a_batch_costs_the_same_queries_however_many(
+    closed, mentor, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    closed_pairs(mentor, 1, 2)
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        django_assert_max_num_queries(FOLLOW_UP_BATCH_QUERIES) as few,
+    ):
+        assert services.surveys_send_follow_ups(now=at(2028, 7, 2, 12)) == 6
+    closed_pairs(mentor, 3, 30)
+    mail.outbox.clear()
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        django_assert_max_num_queries(len(few.captured_queries)),
+    ):
+        assert services.surveys_send_follow_ups(now=at(2028, 7, 2, 12)) == 50
+    assert len(mail.outbox) == 50
+    assert not SurveyResponse.objects.filter(
+        kind=Kind.CLOSING, follow_up_sent_at__isnull=True
+    ).exists()
+
+
+def test_a_batch_sends_what_following_up_one_at_a_time_sends(
+    closed, mentor, monkeypatch, django_capture_on_commit_callbacks
+):
+    closed_pairs(mentor, 1, 6)
+
+    def followed_up_in_batches_of(size):
+        with transaction.atomic():
+            with django_capture_on_commit_callbacks() as callbacks:
+                sent = services.surveys_send_follow_ups(
+                    now=at(2028, 7, 2, 12), batch_size=size
+                )
+            handed_on = []
+            monkeypatch.setattr(services, "_send_in_background", handed_on.append)
+            for callback in callbacks:
+                callback()
+            rows = {
+                "surveys": sorted(
+                    SurveyResponse.objects.values_list(
+                        "pairing_id",
+                        "person_id",
+                        "kind",
+                        "role",
+                        "invited_at",
+                        "follow_up_sent_at",
+                    )
+                ),
+                "emails": sorted(
+                    OutboundEmail.objects.values_list(
+                        "idempotency_key",
+                        "event",
+                        "to",
+                        "subject",
+                        "body_text",
+                        "body_html",
+                    )
+                ),
+                "handed_on": sorted(
+                    OutboundEmail.objects.filter(pk__in=handed_on).values_list(
+                        "idempotency_key", flat=True
+                    )
+                ),
+            }
+            transaction.set_rollback(True)
+        return sent, rows
+
+    one_at_a_time = followed_up_in_batches_of(1)
+    assert followed_up_in_batches_of(200) == one_at_a_time
+    sent, rows = one_at_a_time
+    assert sent == len(rows["handed_on"]) == 2 + 2 * 6 - 2
+    follow_ups = [row for row in rows["emails"] if row[1] == "survey.follow_up"]
+    assert len(follow_ups) == sent
+    assert all("in 2027 came to its end" in row[4] for row in follow_ups)
+
+
+def test_one_broken_follow_up_does_not_stop_the_others(
+    closed, mentee, mentor, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    closed_pairs(mentor, 1, 1)
+    real = services._follow_up_email
+
+    def breaks_for_mentee(closing_survey):
+        if closing_survey.person_id == mentee.pk:
+            raise RuntimeError("broken")
+        return real(closing_survey)
+
+    monkeypatch.setattr(services, "_follow_up_email", breaks_for_mentee)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.surveys_send_follow_ups(now=at(2028, 7, 2, 12)) == 3
+    assert mentee.email not in {m.to[0] for m in mail.outbox}
+    assert len(mail.outbox) == 3
+    waiting = SurveyResponse.objects.get(person=mentee, kind=Kind.CLOSING)
+    assert waiting.follow_up_sent_at is None
+    assert f"Follow-up of closing survey {waiting.pk} failed" in caplog.text
+    monkeypatch.setattr(services, "_follow_up_email", real)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.surveys_send_follow_ups(now=at(2028, 7, 2, 13)) == 1
 
 
 # Results for staff
