@@ -9,9 +9,13 @@ and other people's ids. Mixing valid and hostile values lets one bad field
 reach the code behind the others.
 """
 
+from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.messages import constants as message_levels
 from django.contrib.messages import get_messages
-from hypothesis import event
+from django.test import RequestFactory
+from django.urls import reverse
+from hypothesis import currently_in_test_context, event
 from hypothesis import strategies as st
 
 from .world import rolled_back
@@ -217,8 +221,113 @@ def check_post(client, url, data, *, saved=None, shown_at=None, allowed=(), took
             if shown_at:
                 assert_answered(client.get(shown_at), data)
     # Seen with --hypothesis-show-statistics: how much of the input got past
-    # the form.
-    event("taken" if taken else f"refused with {response.status_code}")
+    # the form. (A plain test may call this too.)
+    if currently_in_test_context():
+        event("taken" if taken else f"refused with {response.status_code}")
     if not taken:
         assert written <= set(allowed), f"refused, yet wrote to {written}"
     return response, taken
+
+
+def check_get(client, url, params=None, *, allowed=()):
+    """GET `url` with `params` (hostile query parameters, as a tampered link
+    or a bookmarked filter would carry): no server error, nothing shown
+    unescaped, nothing written but the tables in `allowed`. A download is
+    read to its end, as a browser would. Returns the response."""
+    params = params or {}
+    with rolled_back() as written:
+        response = client.get(url, params)
+        if response.streaming:
+            b"".join(response.streaming_content)
+        assert_answered(response, params)
+    assert written <= set(allowed), f"a GET wrote to {written}"
+    return response
+
+
+# The query parameters of every admin list, besides its filters': search,
+# page, ordering, "show all", the error flag, facets, and the field a popup
+# returns.
+LIST_PARAMETERS = ("q", "p", "o", "all", "e", "_facets", "_to_field", "_popup")
+
+
+def changelist_url(model) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+
+
+def admin_request(user):
+    """A request by `user`, for asking an admin what it offers them."""
+    request = RequestFactory().post("/")
+    request.user = user
+    return request
+
+
+def changelist_parameters(model_admin, user) -> list[str]:
+    """The query parameters `model_admin`'s list takes, as `user` sees it:
+    the common ones, each filter's, and the date hierarchy's."""
+    changelist = model_admin.get_changelist_instance(admin_request(user))
+    names = [
+        name for spec in changelist.filter_specs for name in spec.expected_parameters()
+    ]
+    if model_admin.date_hierarchy:
+        names += [f"{model_admin.date_hierarchy}__{part}" for part in DATE_PARTS]
+    return [*LIST_PARAMETERS, *names]
+
+
+DATE_PARTS = ("year", "month", "day")
+
+# Numbers a date's parts may be sent as: the edges of what a date holds.
+date_part = st.integers(min_value=-1, max_value=10_000).map(str)
+
+
+def changelist_query(names, *ids) -> st.SearchStrategy[dict]:
+    """A list's query: a few of its parameters, each hostile, an id, or a
+    number such as a date's year, month or day may be."""
+    value = st.one_of(hostile_value(*ids), date_part)
+    chosen = st.lists(st.sampled_from(names), unique=True, min_size=1, max_size=3)
+    return chosen.flatmap(
+        lambda keys: st.fixed_dictionaries(dict.fromkeys(keys, value))
+    )
+
+
+def selection(selected, *ids) -> st.SearchStrategy[list[str]]:
+    """The ticked rows of an admin list, as posted: the rows `selected`,
+    other rows' ids, and values that are no ids at all, in any mix."""
+    one = st.one_of(
+        st.sampled_from([str(pk) for pk in (*selected, *ids)]), hostile_text()
+    )
+    return st.lists(one, min_size=1, max_size=3)
+
+
+def action_data(action: str, selected, *ids) -> st.SearchStrategy[dict]:
+    """A POST of an admin list's action `action`: the selection is always
+    drawn by `selection`, and the fields of the steps after it (the action's
+    button, "all rows", the confirmation) may be made hostile as well."""
+    steps = form_data({"action": action}, *ids, extra=STEP_FIELDS)
+    return st.tuples(steps, selection(selected, *ids)).map(
+        lambda pair: {**pair[0], ACTION_CHECKBOX_NAME: pair[1]}
+    )
+
+
+STEP_FIELDS = ("index", "select_across", "post", "step", "confirm")
+
+
+def check_admin_lists(client, user, models, data, *ids) -> None:
+    """The list of each of `models`, with a query drawn from `data`."""
+    for model in models:
+        names = changelist_parameters(admin.site.get_model_admin(model), user)
+        query = data.draw(changelist_query(names, *ids), label=model.__name__)
+        check_get(client, changelist_url(model), query)
+
+
+def check_admin_actions(client, user, models, data, *ids) -> None:
+    """An action on the list of each of `models`, on a selection drawn from
+    `data`: one the list offers `user`, or deleting, which a read-only list
+    does not offer."""
+    request = admin_request(user)
+    for model in models:
+        model_admin = admin.site.get_model_admin(model)
+        actions = sorted({*model_admin.get_actions(request), "delete_selected"})
+        action = data.draw(st.sampled_from(actions), label=model.__name__)
+        rows = model_admin.get_queryset(request).order_by("pk")[:1]
+        post = data.draw(action_data(action, [row.pk for row in rows], *ids))
+        check_post(client, changelist_url(model), post, took=succeeded)

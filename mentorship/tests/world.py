@@ -68,6 +68,20 @@ class World:
     unmatched: Unmatched
     decline_reason: DeclineReason
 
+    def others(self) -> tuple[int, ...]:
+        """Ids of the other pair's records: what a field that takes an id,
+        or an address with one, may be sent to reach somebody else's."""
+        return (
+            self.other_mentee.pk,
+            self.other_mentor.pk,
+            self.other_application.pk,
+            self.other_pairing.pk,
+            self.other_checkin.pk,
+            self.other_objective.pk,
+            self.other_activity.pk,
+            self.other_mentor_profile.pk,
+        )
+
 
 def _under_way(cycle, mentee, mentor, *, staff, started_days_ago=40):
     now = timezone.now()
