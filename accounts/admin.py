@@ -5,7 +5,6 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
 from .admin_pages import DeletePageQueriesMixin
-from .admin_selection import SelectedIdsMixin
 from .models import Interest, User
 
 
@@ -37,7 +36,7 @@ class DeletedFilter(admin.SimpleListFilter):
 
 
 @admin.register(User)
-class UserAdmin(SelectedIdsMixin, DeletePageQueriesMixin, BaseUserAdmin):
+class UserAdmin(DeletePageQueriesMixin, BaseUserAdmin):
     form = UserEditForm
     add_form = UserCreationForm
     ordering = ["email"]
@@ -75,7 +74,7 @@ class UserAdmin(SelectedIdsMixin, DeletePageQueriesMixin, BaseUserAdmin):
 
 
 @admin.register(Interest)
-class InterestAdmin(SelectedIdsMixin, DeletePageQueriesMixin, admin.ModelAdmin):
+class InterestAdmin(DeletePageQueriesMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "position", "is_active", "slug"]
     list_editable = ["position", "is_active"]
     list_filter = ["kind", "is_active"]
@@ -92,7 +91,7 @@ admin.site.unregister(Authenticator)
 
 
 @admin.register(Authenticator)
-class AuthenticatorAdmin(SelectedIdsMixin, AllauthAuthenticatorAdmin):
+class AuthenticatorAdmin(AllauthAuthenticatorAdmin):
     fields = ["user", "type", "created_at", "last_used_at"]
     readonly_fields = fields
     search_fields = ["user__email", "user__full_name"]

@@ -9,8 +9,8 @@ from .forms import pk_or_none
 
 
 class SelectedIdsMixin:
-    """For every ModelAdmin of the project (whose models all have whole-number
-    ids): put it before the admin class it extends."""
+    """For every ModelAdmin, whose models all have whole-number ids: the
+    project's admin site (``admin_site``) gives it to each one registered."""
 
     def response_action(self, request, queryset):
         selected = request.POST.getlist(ACTION_CHECKBOX_NAME)

@@ -62,20 +62,6 @@ def test_selected_rows_that_are_not_ids_select_nothing(
     assert under_review.status == "under_review"
 
 
-def test_every_admin_of_the_project_drops_ids_that_are_not_ids():
-    from django.contrib import admin
-
-    from accounts.admin_selection import SelectedIdsMixin
-
-    ours = ("accounts", "mentorship", "applications", "matching")
-    for model, model_admin in admin.site._registry.items():
-        if (
-            model._meta.app_label in ours
-            or model_admin.__module__.split(".")[0] in ours
-        ):
-            assert isinstance(model_admin, SelectedIdsMixin), model
-
-
 def test_a_new_cv_on_a_form_with_errors_does_not_unsubmit(
     client, mentee, open_cycle, complete_answers, django_capture_on_commit_callbacks
 ):
