@@ -1,8 +1,11 @@
 from allauth.mfa.admin import AuthenticatorAdmin as AllauthAuthenticatorAdmin
 from allauth.mfa.models import Authenticator
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import ValidationError
 
 from .admin_pages import DeletePageQueriesMixin
 from .models import Interest, User
@@ -82,6 +85,27 @@ class InterestAdmin(DeletePageQueriesMixin, admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
+class LocalDateFieldListFilter(admin.DateFieldListFilter):
+    """Django's filter of a list by a time's date. Its links carry each time
+    with its UTC offset; a time without one (typed into the address, or
+    tampered with) is read in the staff member's time zone, as a form reads
+    it, instead of reaching the database as a naive time, which Django warns
+    of and reads in the server's. One that is no time at all is an error of
+    the list's address, as a bad value of any other filter is."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        read = forms.DateTimeField().to_python
+        for name in (self.lookup_kwarg_since, self.lookup_kwarg_until):
+            if name in self.used_parameters:
+                try:
+                    self.used_parameters[name] = [
+                        read(value) for value in self.used_parameters[name]
+                    ]
+                except ValidationError as error:
+                    raise IncorrectLookupParameters(error) from error
+
+
 # allauth's admin for authenticators shows and edits their data: the secret of
 # each staff member's authenticator app (stored as it is, unencrypted) and the
 # seed of their recovery codes, to anyone allowed to view the model. Here it
@@ -94,6 +118,11 @@ admin.site.unregister(Authenticator)
 class AuthenticatorAdmin(AllauthAuthenticatorAdmin):
     fields = ["user", "type", "created_at", "last_used_at"]
     readonly_fields = fields
+    list_filter = [
+        "type",
+        ("created_at", LocalDateFieldListFilter),
+        ("last_used_at", LocalDateFieldListFilter),
+    ]
     search_fields = ["user__email", "user__full_name"]
 
     def has_add_permission(self, request):
