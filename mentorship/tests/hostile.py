@@ -9,6 +9,8 @@ and other people's ids. Mixing valid and hostile values lets one bad field
 reach the code behind the others.
 """
 
+from html.parser import HTMLParser
+
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.messages import constants as message_levels
@@ -331,3 +333,76 @@ def check_admin_actions(client, user, models, data, *ids) -> None:
         rows = model_admin.get_queryset(request).order_by("pk")[:1]
         post = data.draw(action_data(action, [row.pk for row in rows], *ids))
         check_post(client, changelist_url(model), post, took=succeeded)
+
+
+class _FormFields(HTMLParser):
+    """What the form with id `form_id` sends as the page shows it: each
+    field's value, a list where a name has several."""
+
+    SKIPPED = {"submit", "button", "reset", "image", "file"}
+
+    def __init__(self, form_id: str):
+        super().__init__()
+        self.form_id = form_id
+        self.inside = False
+        self.fields: dict[str, list[str]] = {}
+        self.textarea = None
+        self.select = None
+
+    def add(self, name, value):
+        self.fields.setdefault(name, []).append(value)
+
+    def handle_starttag(self, tag, attrs):
+        attributes = {name: value or "" for name, value in attrs}
+        if tag == "form":
+            self.inside = attributes.get("id") == self.form_id
+        named = "name" in attributes and "disabled" not in attributes
+        if not self.inside or (not named and tag != "option"):
+            return
+        kind = attributes.get("type", "text")
+        if tag == "input" and kind not in self.SKIPPED:
+            if kind not in ("checkbox", "radio") or "checked" in attributes:
+                self.add(attributes["name"], attributes.get("value", "on"))
+        elif tag == "textarea":
+            self.textarea = attributes["name"]
+            self.add(self.textarea, "")
+        elif tag == "select":
+            self.select = {"name": attributes["name"], "first": None, "chosen": []}
+            self.select["multiple"] = "multiple" in attributes
+        elif tag == "option" and self.select is not None:
+            value = attributes.get("value", "")
+            if self.select["first"] is None:
+                self.select["first"] = value
+            if "selected" in attributes:
+                self.select["chosen"].append(value)
+
+    def handle_data(self, data):
+        if self.textarea is not None:
+            self.fields[self.textarea][-1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+        elif tag == "textarea":
+            self.textarea = None
+        elif tag == "select" and self.select is not None:
+            select, self.select = self.select, None
+            chosen = select["chosen"]
+            if not chosen and not select["multiple"] and select["first"] is not None:
+                chosen = [select["first"]]
+            for value in chosen:
+                self.add(select["name"], value)
+
+
+def page_form(response, form_id: str) -> dict:
+    """The data the form `form_id` on the page of `response` sends as it
+    stands: a valid POST to make hostile, read from the page rather than
+    written out again in each test."""
+    parser = _FormFields(form_id)
+    parser.feed(response.content.decode())
+    parser.close()
+    assert parser.fields, f"no form {form_id!r} on the page"
+    return {
+        name: values[0] if len(values) == 1 else values
+        for name, values in parser.fields.items()
+    }
