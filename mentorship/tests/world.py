@@ -24,6 +24,7 @@ from applications.models import Application, DeclineReason
 from applications.tests.conftest import make_submitted
 from conftest import make_user
 from matching.models import MatchRun, Proposal, Unmatched
+from matching.scoring import Weights
 from mentorship import services
 from mentorship.models import (
     Activity,
@@ -188,7 +189,9 @@ def build_world(*, mentee, mentor, staff) -> World:
 
     notification = services.notification_request(email="visitor@example.com")
     pulse_url = services._pulse_links(pairing, 1, mentee)["yes_url"]
-    run = MatchRun.objects.create(cycle=cycle, created_by=staff)
+    run = MatchRun.objects.create(
+        cycle=cycle, created_by=staff, weights=Weights().to_dict()
+    )
     proposal = Proposal.objects.create(
         run=run, application=application, mentor=profile, score=30
     )
