@@ -1,8 +1,8 @@
-"""The project's admin site: Django's, with the guard against ticked rows
+"""The project's admin site: Django's, with the guards against posted ids
 that are not ids (``admin_selection``) given to every ModelAdmin registered
 on it. Ours, and the ones Django and allauth bring (groups, sites, email
 addresses), which looked such ids up as they came, with a server error: no
-admin, of ours or of a package added later, can be left without it.
+admin, of ours or of a package added later, can be left without them.
 
 It is the default site (``accounts.apps.AdminConfig``, in INSTALLED_APPS in
 place of ``django.contrib.admin``), so ``admin.site`` and ``@admin.register``

@@ -16,7 +16,7 @@ from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Group
 from django.contrib.sites.models import Site
-from django.db.models import DateTimeField, IntegerField
+from django.db.models import DateTimeField, ForeignKey, IntegerField
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import given, settings
@@ -224,6 +224,9 @@ def test_every_admin_drops_ids_that_are_not_ids():
         assert isinstance(model_admin, SelectedIdsMixin), model
         # The guard keeps whole numbers only.
         assert isinstance(model._meta.pk, IntegerField), model
+        # It guards autocomplete fields that are foreign keys.
+        for name in model_admin.get_autocomplete_fields(None):
+            assert isinstance(model._meta.get_field(name), ForeignKey), name
 
 
 def test_a_date_in_the_address_of_a_list_is_read_in_the_staff_members_zone(
