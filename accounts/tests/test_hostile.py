@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accounts.admin import LocalDateFieldListFilter
-from accounts.admin_selection import SelectedIdsMixin
+from accounts.admin_site import GUARDS
 from accounts.models import Interest, User
 from accounts.testing import Client
 from conftest import PASSWORD
@@ -217,11 +217,12 @@ def test_the_admins_django_and_allauth_bring_drop_ids_that_are_not_ids(
     assert not taken
 
 
-def test_every_admin_drops_ids_that_are_not_ids():
+def test_every_admin_has_the_sites_guards():
     # Those of Django and allauth too, and any a package registers later:
-    # the site gives the guard to each.
+    # the site gives the guards to each.
     for model, model_admin in admin.site._registry.items():
-        assert isinstance(model_admin, SelectedIdsMixin), model
+        for guard in GUARDS:
+            assert isinstance(model_admin, guard), (model, guard)
         # The guard keeps whole numbers only.
         assert isinstance(model._meta.pk, IntegerField), model
         # It guards autocomplete fields that are foreign keys.

@@ -281,8 +281,13 @@ def changelist_parameters(model_admin, user) -> list[str]:
 
 DATE_PARTS = ("year", "month", "day")
 
-# Numbers a date's parts may be sent as: the edges of what a date holds.
-date_part = st.integers(min_value=-1, max_value=10_000).map(str)
+# Numbers a date's parts may be sent as, and the edges of what a date holds:
+# the first and last year, month and day, and one past each.
+date_part = st.one_of(
+    st.sampled_from(["0", "1", "12", "13", "28", "29", "30", "31", "32"]),
+    st.sampled_from(["9999", "10000"]),
+    st.integers(min_value=-1, max_value=10_000).map(str),
+)
 
 
 def changelist_query(names, *ids) -> st.SearchStrategy[dict]:
