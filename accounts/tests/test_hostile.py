@@ -12,11 +12,12 @@ import zoneinfo
 import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Group
 from django.contrib.sites.models import Site
-from django.db.models import DateTimeField, ForeignKey, IntegerField
+from django.db.models import SET_NULL, DateTimeField, ForeignKey, IntegerField
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import given, settings
@@ -258,3 +259,16 @@ def test_every_list_filter_by_date_reads_times_in_the_staff_members_zone(staff):
                 spec.field, DateTimeField
             ):
                 assert isinstance(spec, LocalDateFieldListFilter), model_admin
+
+
+def test_a_row_whose_author_is_gone_passes_the_models_checks():
+    # Who made an exclusion or a match run, who noted a staff check-in or
+    # overrode a rule: each is emptied when that account is deleted, but was
+    # not allowed empty, so the row as kept failed the model's own checks.
+    ours = ("accounts", "mentorship", "applications", "matching")
+    for model in apps.get_models():
+        if model._meta.app_label not in ours or model.__name__.startswith("Historical"):
+            continue
+        for field in model._meta.concrete_fields:
+            if field.many_to_one and field.remote_field.on_delete is SET_NULL:
+                assert field.blank, f"{model.__name__}.{field.name}"
