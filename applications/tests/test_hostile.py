@@ -33,6 +33,7 @@ from mentorship.tests.hostile import (
     changelist_query,
     changelist_url,
     check_admin_actions,
+    check_admin_change_forms,
     check_admin_lists,
     check_get,
     check_post,
@@ -371,6 +372,13 @@ def test_staff_notes_on_an_application(as_staff, world, data):
         return [application]
 
     check_post(as_staff, url, post, saved=saved, shown_at=url, took=succeeded)
+
+
+@settings(max_examples=8)
+@given(st.data())
+def test_changing_a_decline_reason(as_staff, world, data):
+    ids = someone_elses_ids(world)
+    check_admin_change_forms(as_staff, world.staff, [DeclineReason], data, *ids)
 
 
 @settings(max_examples=10)

@@ -22,6 +22,7 @@ from mentorship.models import Pairing, StaffContact
 from mentorship.tests.hostile import (
     changelist_url,
     check_admin_actions,
+    check_admin_change_forms,
     check_admin_lists,
     check_get,
     check_post,
@@ -221,6 +222,13 @@ def test_the_matching_admin_lists_take_any_query(as_staff, with_admin_rows, data
 def test_the_matching_admin_actions_take_only_ids(as_staff, with_admin_rows, data):
     world = with_admin_rows
     check_admin_actions(as_staff, world.staff, ADMIN_MODELS, data, *world.others())
+
+
+@settings(max_examples=8)
+@given(st.data())
+def test_changing_an_exclusion(as_staff, with_admin_rows, data):
+    world = with_admin_rows
+    check_admin_change_forms(as_staff, world.staff, [Exclusion], data, *world.others())
 
 
 @settings(max_examples=10)

@@ -415,3 +415,25 @@ def page_form(response, form_id: str) -> dict:
         name: values[0] if len(values) == 1 else values
         for name, values in parser.fields.items()
     }
+
+
+def check_admin_change_forms(client, user, models, data, *ids) -> None:
+    """The change form of a row of each of `models` that `user` may change,
+    with the form's own data (read from its page) made hostile."""
+    request = admin_request(user)
+    for model in models:
+        model_admin = admin.site.get_model_admin(model)
+        row = model_admin.get_queryset(request).order_by("pk").first()
+        assert model_admin.has_change_permission(request, row), model
+        opts = model._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[row.pk])
+        valid = page_form(client.get(url), f"{opts.model_name}_form")
+        post = data.draw(form_data(valid, *ids), label=model.__name__)
+        check_post(
+            client,
+            url,
+            post,
+            saved=lambda model=model, row=row: model.objects.filter(pk=row.pk),
+            shown_at=url,
+            took=succeeded,
+        )

@@ -40,12 +40,12 @@ from mentorship.models import (
 from .hostile import (
     changelist_url,
     check_admin_actions,
+    check_admin_change_forms,
     check_admin_lists,
     check_get,
     check_post,
     form_data,
     hostile_text,
-    page_form,
     succeeded,
 )
 from .personal_data_world import reauthenticate
@@ -356,7 +356,9 @@ def test_answering_a_check_in(as_mentor, world, data):
     checkin = data.draw(
         st.sampled_from([world.checkin.pk, world.other_checkin.pk]), label="check-in"
     )
-    post = data.draw(form_data({"answer": "yes"}, extra=("confirmation", "author")))
+    # Confirmed, or disputed.
+    answer = data.draw(st.sampled_from(["yes", "no"]), label="answer")
+    post = data.draw(form_data({"answer": answer}, extra=("confirmation", "author")))
     check_post(
         as_mentor,
         reverse("mentorship:checkin_answer", args=[pk, checkin]),
@@ -755,20 +757,11 @@ def test_deciding_on_a_request_to_delete_an_account(as_staff, world, data):
     )
 
 
-@settings(max_examples=15)
+@settings(max_examples=10)
 @given(st.data())
-def test_changing_a_cycle(as_staff, world, data):
-    url = reverse("admin:mentorship_cycle_change", args=[world.cycle.pk])
-    valid = page_form(as_staff.get(url), "cycle_form")
-    post = data.draw(form_data(valid, *world.others()))
-    check_post(
-        as_staff,
-        url,
-        post,
-        saved=lambda: [Cycle.objects.get(pk=world.cycle.pk)],
-        shown_at=changelist_url(Cycle),
-        took=succeeded,
-    )
+def test_the_program_admin_change_forms(as_staff, world, data):
+    models = [Cycle, OpeningNotification, MentorProfile]
+    check_admin_change_forms(as_staff, world.staff, models, data, *world.others())
 
 
 @settings(max_examples=10)
