@@ -20,7 +20,7 @@ from django.contrib.sites.models import Site
 from django.db.models import SET_NULL, DateTimeField, ForeignKey, IntegerField
 from django.urls import reverse
 from django.utils import timezone
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from accounts.admin import LocalDateFieldListFilter
@@ -36,6 +36,7 @@ from mentorship.tests.hostile import (
     check_admin_lists,
     check_get,
     check_post,
+    examples,
     form_data,
     succeeded,
 )
@@ -101,7 +102,7 @@ def test_profile(as_mentee, world, data):
     check_post(as_mentee, PROFILE, data, saved=saved, shown_at=PROFILE)
 
 
-@settings(max_examples=10)
+@examples(10)
 @given(
     data=form_data(
         {
@@ -132,21 +133,21 @@ def test_signup(client, world, data):
 
 
 # Each example visits every list, so that none is left to chance.
-@settings(max_examples=6)
+@examples(6)
 @given(st.data())
 def test_admin_lists_take_any_query(as_staff, world, data):
     ids = someone_elses_ids(world)
     check_admin_lists(as_staff, world.staff, ADMIN_MODELS, data, *ids)
 
 
-@settings(max_examples=6)
+@examples(6)
 @given(st.data())
 def test_admin_actions_take_only_ids(as_staff, world, data):
     ids = someone_elses_ids(world)
     check_admin_actions(as_staff, world.staff, ADMIN_MODELS, data, *ids)
 
 
-@settings(max_examples=8)
+@examples(8)
 @given(st.data())
 def test_admin_change_forms(as_staff, world, data):
     models = [User, Interest, Group, Site, EmailAddress]
@@ -154,7 +155,7 @@ def test_admin_change_forms(as_staff, world, data):
     check_admin_change_forms(as_staff, world.staff, models, data, *ids)
 
 
-@settings(max_examples=15)
+@examples(15)
 @given(st.data())
 def test_the_interests_list_edits_only_its_rows(as_staff, world, data):
     interest = Interest.objects.order_by("pk").first()
@@ -183,7 +184,7 @@ def test_the_interests_list_edits_only_its_rows(as_staff, world, data):
     )
 
 
-@settings(max_examples=15)
+@examples(15)
 @given(
     data=form_data(
         {

@@ -18,7 +18,7 @@ from django.contrib import admin
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from accounts.models import Interest
@@ -37,6 +37,7 @@ from mentorship.tests.hostile import (
     check_admin_lists,
     check_get,
     check_post,
+    examples,
     form_data,
     hostile_text,
     page_form,
@@ -97,7 +98,7 @@ ELIGIBILITY = {
 }
 
 
-@settings(max_examples=12)
+@examples(12)
 @given(data=form_data(ELIGIBILITY, extra=("still_in_training", "cycle")))
 def test_the_eligibility_check(client, world, data):
     # The check stores nothing, whatever the answers: each is held to what
@@ -105,7 +106,7 @@ def test_the_eligibility_check(client, world, data):
     check_post(client, CHECK, data, took=lambda response: False)
 
 
-@settings(max_examples=8)
+@examples(8)
 @given(data=form_data({}, extra=("cycle", "applicant", "status", "id")))
 def test_starting_an_application(stranger, world, data):
     def saved():
@@ -181,7 +182,7 @@ def cv_files(max_mb: int) -> st.SearchStrategy:
     )
 
 
-@settings(max_examples=30)
+@examples(30)
 @given(st.data())
 def test_the_application_form(draft, world, complete_answers, data):
     client = logged_in(draft.applicant)
@@ -246,7 +247,7 @@ def assert_cv_served_safely(client, application):
     assert HTML[1] not in page.content.decode()
 
 
-@settings(max_examples=10)
+@examples(10)
 @given(st.data())
 def test_withdrawing(as_mentee, world, data):
     pk = data.draw(
@@ -268,7 +269,7 @@ def test_withdrawing(as_mentee, world, data):
     )
 
 
-@settings(max_examples=8)
+@examples(8)
 @given(st.data())
 def test_the_applicants_pages_take_any_query(as_mentee, world, data):
     query = data.draw(
@@ -289,7 +290,7 @@ def test_the_applicants_pages_take_any_query(as_mentee, world, data):
 ADMIN_MODELS = [Application, DeclineReason]
 
 
-@settings(max_examples=8)
+@examples(8)
 @given(st.data())
 def test_the_review_queue_takes_any_query(as_staff, world, data):
     ids = someone_elses_ids(world)
@@ -301,7 +302,7 @@ def test_the_review_queue_takes_any_query(as_staff, world, data):
     check_get(as_staff, reverse("admin:applications_application_retention"), query)
 
 
-@settings(max_examples=8)
+@examples(8)
 @given(st.data())
 def test_the_review_queues_actions_take_only_ids(as_staff, world, data):
     ids = someone_elses_ids(world)
@@ -323,7 +324,7 @@ def review_answers(world) -> dict:
     }
 
 
-@settings(max_examples=40)
+@examples(40)
 @given(st.data())
 def test_review_actions(as_staff, world, data):
     action = data.draw(st.sampled_from([*REVIEW_ACTIONS, "delete"]), label="action")
@@ -353,7 +354,7 @@ def test_review_actions(as_staff, world, data):
     )
 
 
-@settings(max_examples=10)
+@examples(10)
 @given(st.data())
 def test_staff_notes_on_an_application(as_staff, world, data):
     url = reverse("admin:applications_application_change", args=[world.application.pk])
@@ -374,14 +375,14 @@ def test_staff_notes_on_an_application(as_staff, world, data):
     check_post(as_staff, url, post, saved=saved, shown_at=url, took=succeeded)
 
 
-@settings(max_examples=8)
+@examples(8)
 @given(st.data())
 def test_changing_a_decline_reason(as_staff, world, data):
     ids = someone_elses_ids(world)
     check_admin_change_forms(as_staff, world.staff, [DeclineReason], data, *ids)
 
 
-@settings(max_examples=10)
+@examples(10)
 @given(
     data=form_data(
         {

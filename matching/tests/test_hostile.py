@@ -11,7 +11,7 @@ is undone before the next (``mentorship/tests/world.py``).
 
 import pytest
 from django.urls import reverse
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from accounts.testing import Client
@@ -26,6 +26,7 @@ from mentorship.tests.hostile import (
     check_admin_lists,
     check_get,
     check_post,
+    examples,
     form_data,
     page_form,
     succeeded,
@@ -83,7 +84,7 @@ def pairing_pks(world):
     )
 
 
-@settings(max_examples=20)
+@examples(20)
 @given(st.data())
 def test_answering_a_proposed_pairing(world, data):
     person = data.draw(
@@ -115,7 +116,7 @@ def test_answering_a_proposed_pairing(world, data):
     )
 
 
-@settings(max_examples=20)
+@examples(20)
 @given(st.data())
 def test_ranking_mentors(world, data):
     options = services.preference_options(world.ranking)
@@ -147,7 +148,7 @@ def test_ranking_mentors(world, data):
 PROGRESS_QUERY = ("cycle", "page", "status", "q", "o")
 
 
-@settings(max_examples=10)
+@examples(10)
 @given(st.data())
 def test_the_progress_dashboard_takes_any_query(as_staff, world, data):
     ids = (world.cycle.pk, world.past_cycle.pk, *world.others())
@@ -156,7 +157,7 @@ def test_the_progress_dashboard_takes_any_query(as_staff, world, data):
     check_get(as_staff, reverse("matching:progress_export"), query)
 
 
-@settings(max_examples=15)
+@examples(15)
 @given(st.data())
 def test_nudging_a_pair(as_staff, world, data):
     pk = data.draw(pairing_pks(world), label="pairing")
@@ -170,7 +171,7 @@ def test_nudging_a_pair(as_staff, world, data):
     )
 
 
-@settings(max_examples=20)
+@examples(20)
 @given(st.data())
 def test_noting_a_staff_check_in(as_staff, world, data):
     pk = data.draw(pairing_pks(world), label="pairing")
@@ -210,28 +211,28 @@ def with_admin_rows(world):
     return world
 
 
-@settings(max_examples=10)
+@examples(10)
 @given(st.data())
 def test_the_matching_admin_lists_take_any_query(as_staff, with_admin_rows, data):
     world = with_admin_rows
     check_admin_lists(as_staff, world.staff, ADMIN_MODELS, data, *world.others())
 
 
-@settings(max_examples=10)
+@examples(10)
 @given(st.data())
 def test_the_matching_admin_actions_take_only_ids(as_staff, with_admin_rows, data):
     world = with_admin_rows
     check_admin_actions(as_staff, world.staff, ADMIN_MODELS, data, *world.others())
 
 
-@settings(max_examples=8)
+@examples(8)
 @given(st.data())
 def test_changing_an_exclusion(as_staff, with_admin_rows, data):
     world = with_admin_rows
     check_admin_change_forms(as_staff, world.staff, [Exclusion], data, *world.others())
 
 
-@settings(max_examples=10)
+@examples(10)
 @given(st.data())
 def test_proposing_matches(as_staff, world, data):
     post = data.draw(
@@ -250,7 +251,7 @@ def test_proposing_matches(as_staff, world, data):
 RUN_ACTIONS = ["lock", "unlock", "remove", "accept", "accept_all", "rerun", "waitlist"]
 
 
-@settings(max_examples=40)
+@examples(40)
 @given(st.data())
 def test_acting_on_a_match_run(as_staff, world, data):
     run = data.draw(st.sampled_from([world.run.pk] * 3 + [2**63]), label="run")
@@ -283,7 +284,7 @@ def test_acting_on_a_match_run(as_staff, world, data):
     )
 
 
-@settings(max_examples=15)
+@examples(15)
 @given(st.data())
 def test_swapping_a_proposals_mentor(as_staff, world, data):
     post = data.draw(
@@ -307,7 +308,7 @@ def test_swapping_a_proposals_mentor(as_staff, world, data):
     )
 
 
-@settings(max_examples=15)
+@examples(15)
 @given(st.data())
 def test_adding_an_exclusion(as_staff, world, data):
     url = reverse("admin:matching_exclusion_add")
@@ -340,7 +341,7 @@ def test_adding_an_exclusion(as_staff, world, data):
     )
 
 
-@settings(max_examples=15)
+@examples(15)
 @given(
     query=form_data(
         {

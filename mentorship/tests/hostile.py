@@ -18,7 +18,7 @@ from django.contrib.messages import get_messages
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.test import RequestFactory
 from django.urls import reverse
-from hypothesis import currently_in_test_context, event
+from hypothesis import currently_in_test_context, event, settings
 from hypothesis import strategies as st
 
 from .world import rolled_back
@@ -118,6 +118,14 @@ def hostile_value(*ids) -> st.SearchStrategy:
     if not ids:
         single = hostile_text()
     return st.one_of(single, st.lists(single, min_size=2, max_size=3))
+
+
+def examples(count: int) -> settings:
+    """A test's number of examples: `count` in the project's profile (and
+    CI's), and as many times more as the profile in use has examples beyond
+    the project's (``explore`` looks twenty times further)."""
+    scale = settings().max_examples / settings.get_profile("project").max_examples
+    return settings(max_examples=max(1, round(count * scale)))
 
 
 OMIT = object()

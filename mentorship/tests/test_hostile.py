@@ -19,7 +19,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from accounts.models import DataExport, DeletionRequest, Interest, MentorProfile
@@ -44,6 +44,7 @@ from .hostile import (
     check_admin_lists,
     check_get,
     check_post,
+    examples,
     form_data,
     hostile_text,
     succeeded,
@@ -137,7 +138,7 @@ def url_with(name: str, *args) -> str:
 # Public pages
 
 
-@settings(max_examples=12)
+@examples(12)
 @given(
     data=form_data(
         {"email": "reader@example.com"}, extra=("cycle", "notified_at", "is_staff")
@@ -153,7 +154,7 @@ def test_asking_to_be_told_when_applications_open(client, world, data):
     )
 
 
-@settings(max_examples=20)
+@examples(20)
 @given(st.data())
 def test_the_unsubscribe_link(client, world, data):
     token = data.draw(
@@ -178,7 +179,7 @@ def test_the_unsubscribe_link(client, world, data):
     )
 
 
-@settings(max_examples=20)
+@examples(20)
 @given(st.data())
 def test_the_pulse_link(client, world, data):
     token = data.draw(
@@ -204,7 +205,7 @@ def test_the_pulse_link(client, world, data):
     )
 
 
-@settings(max_examples=6)
+@examples(6)
 @given(query=form_data({}, extra=("cycle", "page", "q", "next")))
 def test_the_pages_of_a_pair_take_any_query(as_mentee, world, query):
     for name, args in [
@@ -247,7 +248,7 @@ def mentor_answers(**fields) -> dict:
 MENTOR_EXTRA = ("status", "user", "decided_by", "is_available", "agreed_at")
 
 
-@settings(max_examples=20)
+@examples(20)
 @given(st.data())
 def test_volunteering_to_mentor(stranger, world, data):
     post = data.draw(
@@ -270,7 +271,7 @@ def test_volunteering_to_mentor(stranger, world, data):
     )
 
 
-@settings(max_examples=20)
+@examples(20)
 @given(st.data())
 def test_the_mentors_profile(as_mentor, world, data):
     post = data.draw(
@@ -309,7 +310,7 @@ def pair_pks(world):
     )
 
 
-@settings(max_examples=25)
+@examples(25)
 @given(st.data())
 def test_logging_a_check_in(as_mentee, world, data):
     pk = data.draw(pair_pks(world), label="pairing")
@@ -349,7 +350,7 @@ def test_logging_a_check_in(as_mentee, world, data):
     )
 
 
-@settings(max_examples=15)
+@examples(15)
 @given(st.data())
 def test_answering_a_check_in(as_mentor, world, data):
     pk = data.draw(pair_pks(world), label="pairing")
@@ -370,7 +371,7 @@ def test_answering_a_check_in(as_mentor, world, data):
 # The Mentoring Plan
 
 
-@settings(max_examples=20)
+@examples(20)
 @given(st.data())
 def test_adding_to_the_plan(as_mentee, world, data):
     pk = data.draw(pair_pks(world), label="pairing")
@@ -424,7 +425,7 @@ def test_adding_to_the_plan(as_mentee, world, data):
         )
 
 
-@settings(max_examples=20)
+@examples(20)
 @given(st.data())
 def test_editing_the_plan(as_mentor, world, data):
     pk = data.draw(pair_pks(world), label="pairing")
@@ -493,7 +494,7 @@ def test_editing_the_plan(as_mentor, world, data):
 # Surveys
 
 
-@settings(max_examples=20)
+@examples(20)
 @given(st.data())
 def test_answering_a_survey(as_mentee, world, data):
     pk = data.draw(
@@ -533,7 +534,7 @@ def test_answering_a_survey(as_mentee, world, data):
     )
 
 
-@settings(max_examples=10)
+@examples(10)
 @given(st.data())
 def test_the_survey_results_take_any_query(as_staff, world, data):
     ids = (world.cycle.pk, world.past_cycle.pk, *world.others())
@@ -544,7 +545,7 @@ def test_the_survey_results_take_any_query(as_staff, world, data):
 # Your data
 
 
-@settings(max_examples=10)
+@examples(10)
 @given(st.data())
 def test_asking_for_a_copy_of_your_data(reauthenticated, world, data):
     post = data.draw(form_data({}, *world.others(), extra=("user", "status")))
@@ -573,7 +574,7 @@ def test_asking_for_a_copy_of_your_data(reauthenticated, world, data):
     )
 
 
-@settings(max_examples=12)
+@examples(12)
 @given(st.data())
 def test_asking_to_delete_your_account(reauthenticated, world, data):
     post = data.draw(
@@ -615,13 +616,13 @@ ADMIN_MODELS = [
 ]
 
 
-@settings(max_examples=8)
+@examples(8)
 @given(st.data())
 def test_the_program_admin_lists_take_any_query(as_staff, world, data):
     check_admin_lists(as_staff, world.staff, ADMIN_MODELS, data, *world.others())
 
 
-@settings(max_examples=8)
+@examples(8)
 @given(st.data())
 def test_the_program_admin_actions_take_only_ids(as_staff, world, data):
     check_admin_actions(as_staff, world.staff, ADMIN_MODELS, data, *world.others())
@@ -633,7 +634,7 @@ def admin_pair_pks(world):
     )
 
 
-@settings(max_examples=30)
+@examples(30)
 @given(st.data())
 def test_the_introductory_call_page(as_staff, world, data):
     pk = data.draw(admin_pair_pks(world), label="pairing")
@@ -671,7 +672,7 @@ def test_the_introductory_call_page(as_staff, world, data):
     )
 
 
-@settings(max_examples=25)
+@examples(25)
 @given(st.data())
 def test_extending_or_ending_a_year(as_staff, world, data):
     pk = data.draw(admin_pair_pks(world), label="pairing")
@@ -706,7 +707,7 @@ def test_extending_or_ending_a_year(as_staff, world, data):
     )
 
 
-@settings(max_examples=20)
+@examples(20)
 @given(st.data())
 def test_deciding_on_a_mentor(as_staff, world, data):
     profile = data.draw(
@@ -732,7 +733,7 @@ def test_deciding_on_a_mentor(as_staff, world, data):
     )
 
 
-@settings(max_examples=20)
+@examples(20)
 @given(st.data())
 def test_deciding_on_a_request_to_delete_an_account(as_staff, world, data):
     decision = data.draw(
@@ -757,14 +758,14 @@ def test_deciding_on_a_request_to_delete_an_account(as_staff, world, data):
     )
 
 
-@settings(max_examples=10)
+@examples(10)
 @given(st.data())
 def test_the_program_admin_change_forms(as_staff, world, data):
     models = [Cycle, OpeningNotification, MentorProfile]
     check_admin_change_forms(as_staff, world.staff, models, data, *world.others())
 
 
-@settings(max_examples=10)
+@examples(10)
 @given(
     name=st.one_of(
         st.sampled_from(["pairing_cancelled", "base", "_layout", "__init__", "-"]),
