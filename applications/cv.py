@@ -14,6 +14,14 @@ import zipfile
 
 from django.core.exceptions import ValidationError
 
+# The type each kind of CV is served as: from what its content showed (the
+# stored name's extension), not from the server's table of types, which may
+# not know Word documents.
+CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
 PDF_MAGIC = b"%PDF-"
 ZIP_MAGIC = b"PK\x03\x04"
 DOCX_PARTS = {"[Content_Types].xml", "word/document.xml"}

@@ -580,3 +580,17 @@ def test_a_pdf_that_is_a_web_page_or_an_archive_as_well_is_refused(
         "never is. Save your CV as PDF again and upload that."
     ]
     assert not Application.objects.get(applicant=mentee).cv
+
+
+def test_a_word_cv_downloads_as_a_word_document(client, mentee, open_cycle):
+    # Its type came from the server's table of types, which may not know
+    # .docx: it was sent as application/octet-stream.
+    client.force_login(mentee)
+    client.post(APPLY)
+    client.post(FORM, {"action": "save", "cv": docx()})
+    application = Application.objects.get(applicant=mentee)
+    response = client.get(reverse("applications:cv", args=[application.pk]))
+    assert response["Content-Type"] == (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+    assert b"".join(response.streaming_content).startswith(b"PK\x03\x04")
