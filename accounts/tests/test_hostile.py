@@ -8,6 +8,7 @@ is undone before the next (``mentorship/tests/world.py``).
 """
 
 import zoneinfo
+from urllib.parse import urlsplit
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -17,6 +18,7 @@ from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Group
 from django.contrib.sites.models import Site
+from django.core.cache import cache
 from django.db.models import SET_NULL, DateTimeField, ForeignKey, IntegerField
 from django.urls import reverse
 from django.utils import timezone
@@ -40,6 +42,7 @@ from mentorship.tests.hostile import (
     form_data,
     succeeded,
 )
+from mentorship.tests.personal_data_world import reauthenticate
 from mentorship.tests.world import build_world
 
 PROFILE = reverse("accounts:profile")
@@ -61,6 +64,14 @@ def as_mentee(world):
     client = Client()
     client.force_login(world.mentee)
     return client
+
+
+@pytest.fixture
+def reauthenticated(as_mentee):
+    """The mentee, who has just given her password again, as changing her
+    email addresses asks."""
+    reauthenticate(as_mentee)
+    return as_mentee
 
 
 @pytest.fixture
@@ -128,6 +139,60 @@ def test_signup(client, world, data):
         data,
         saved=saved,
         # allauth says "we sent you an email" as a notice, not a success.
+        took=lambda response: response.status_code == 302,
+    )
+
+
+def stays_on_the_site(response) -> bool:
+    """A redirect, to a page of this site: a `next` that came in never
+    sends the person elsewhere."""
+    location = urlsplit(response.get("Location", "//elsewhere"))
+    return response.status_code == 302 and not (location.scheme or location.netloc)
+
+
+@examples(12)
+@given(st.data())
+def test_logging_in_and_resetting_a_password(client, world, data):
+    # Each example starts with no failed attempt counted against it.
+    cache.clear()
+    back = st.sampled_from(["/apply/", "https://evil.example/", "//evil.example"])
+    for name, valid in [
+        ("account_login", {"login": "mentee@example.com", "password": PASSWORD}),
+        ("account_reset_password", {"email": "mentee@example.com"}),
+    ]:
+        post = data.draw(
+            form_data({**valid, "next": data.draw(back)}, extra=("remember",)),
+            label=name,
+        )
+        response, taken = check_post(
+            client,
+            reverse(name),
+            post,
+            saved=lambda: [User.objects.get(pk=world.mentee.pk)],
+            took=lambda response: response.status_code == 302,
+        )
+        assert not taken or stays_on_the_site(response), response["Location"]
+
+
+@examples(10)
+@given(
+    data=form_data(
+        {"email": "amara.okafor@example.org", "action_add": ""},
+        extra=("primary", "verified", "user"),
+    )
+)
+def test_adding_an_email_address(reauthenticated, world, data):
+    def saved():
+        addresses = list(EmailAddress.objects.filter(user=world.mentee))
+        assert not any(a.verified for a in addresses if a.email != world.mentee.email)
+        return addresses
+
+    check_post(
+        reauthenticated,
+        reverse("account_email"),
+        data,
+        saved=saved,
+        shown_at=reverse("account_email"),
         took=lambda response: response.status_code == 302,
     )
 
