@@ -1,11 +1,13 @@
 from allauth.mfa.admin import AuthenticatorAdmin as AllauthAuthenticatorAdmin
 from allauth.mfa.models import Authenticator
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import ValidationError
 
 from .admin_pages import DeletePageQueriesMixin
-from .admin_selection import SelectedIdsMixin
 from .models import Interest, User
 
 
@@ -37,7 +39,7 @@ class DeletedFilter(admin.SimpleListFilter):
 
 
 @admin.register(User)
-class UserAdmin(SelectedIdsMixin, BaseUserAdmin):
+class UserAdmin(BaseUserAdmin):
     """People's accounts. Not deleted here: a deletion goes through the
     person's deletion request (Deletion requests), which removes their files
     and their personal data from history and the outbox and keeps the
@@ -92,12 +94,33 @@ class UserAdmin(SelectedIdsMixin, BaseUserAdmin):
 
 
 @admin.register(Interest)
-class InterestAdmin(SelectedIdsMixin, DeletePageQueriesMixin, admin.ModelAdmin):
+class InterestAdmin(DeletePageQueriesMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "position", "is_active", "slug"]
     list_editable = ["position", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+
+
+class LocalDateFieldListFilter(admin.DateFieldListFilter):
+    """Django's filter of a list by a time's date. Its links carry each time
+    with its UTC offset; a time without one (typed into the address, or
+    tampered with) is read in the staff member's time zone, as a form reads
+    it, instead of reaching the database as a naive time, which Django warns
+    of and reads in the server's. One that is no time at all is an error of
+    the list's address, as a bad value of any other filter is."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        read = forms.DateTimeField().to_python
+        for name in (self.lookup_kwarg_since, self.lookup_kwarg_until):
+            if name in self.used_parameters:
+                try:
+                    self.used_parameters[name] = [
+                        read(value) for value in self.used_parameters[name]
+                    ]
+                except ValidationError as error:
+                    raise IncorrectLookupParameters(error) from error
 
 
 # allauth's admin for authenticators shows and edits their data: the secret of
@@ -109,9 +132,14 @@ admin.site.unregister(Authenticator)
 
 
 @admin.register(Authenticator)
-class AuthenticatorAdmin(SelectedIdsMixin, AllauthAuthenticatorAdmin):
+class AuthenticatorAdmin(AllauthAuthenticatorAdmin):
     fields = ["user", "type", "created_at", "last_used_at"]
     readonly_fields = fields
+    list_filter = [
+        "type",
+        ("created_at", LocalDateFieldListFilter),
+        ("last_used_at", LocalDateFieldListFilter),
+    ]
     search_fields = ["user__email", "user__full_name"]
 
     def has_add_permission(self, request):

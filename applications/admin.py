@@ -28,7 +28,6 @@ from accounts.admin_pages import (
     HistoryAdmin,
     PlainActionCheckboxMixin,
 )
-from accounts.admin_selection import SelectedIdsMixin
 from accounts.forms import pk_or_none
 from accounts.models import MeetingWay
 from accounts.regions import region_of, sub_regions
@@ -373,14 +372,14 @@ class ApplicationEventInline(admin.TabularInline):
 
 
 @admin.register(DeclineReason)
-class DeclineReasonAdmin(SelectedIdsMixin, DeletePageQueriesMixin, admin.ModelAdmin):
+class DeclineReasonAdmin(DeletePageQueriesMixin, admin.ModelAdmin):
     list_display = ["title", "text", "is_active", "position"]
     list_editable = ["is_active", "position"]
     search_fields = ["title", "text"]
 
 
 @admin.register(Application)
-class ApplicationAdmin(SelectedIdsMixin, PlainActionCheckboxMixin, HistoryAdmin):
+class ApplicationAdmin(PlainActionCheckboxMixin, HistoryAdmin):
     list_display = [
         "applicant_column",
         "country_column",

@@ -11,7 +11,7 @@ from accounts.forms import (
 from accounts.languages import LANGUAGES
 from accounts.models import Interest, MeetingWay, MembershipType, User
 
-from .cv import validate_cv
+from .cv import CONTENT_TYPES, validate_cv
 from .models import Application, DeclineReason, Fluency
 
 STATEMENT_MAX = 4000
@@ -149,8 +149,9 @@ class ApplicationForm(EligibilityForm, forms.ModelForm):
         help_text="PDF or Word (.docx).",
         widget=forms.ClearableFileInput(
             attrs={
-                "accept": ".pdf,.docx,application/pdf,"
-                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+                "accept": ",".join(
+                    [*(f".{kind}" for kind in CONTENT_TYPES), *CONTENT_TYPES.values()]
+                )
             }
         ),
     )

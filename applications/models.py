@@ -343,7 +343,11 @@ class EligibilityOverride(models.Model):
     )
     note = models.TextField()
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     at = models.DateTimeField(default=timezone.now)
 

@@ -1,5 +1,3 @@
-import mimetypes
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -15,6 +13,7 @@ from mentorship.selectors import cycle_status
 
 from . import eligibility, services
 from .access import get_application_for_user, get_cv_application_for_user
+from .cv import CONTENT_TYPES
 from .forms import ApplicationForm, EligibilityCheckForm
 from .models import Application
 
@@ -241,9 +240,7 @@ def cv_download(request, pk):
         handle,
         as_attachment=True,
         filename=filename,
-        content_type=mimetypes.types_map.get(
-            f".{extension}", "application/octet-stream"
-        ),
+        content_type=CONTENT_TYPES.get(extension, "application/octet-stream"),
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -7,7 +7,6 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from accounts.admin_pages import DeletePageQueriesMixin
-from accounts.admin_selection import SelectedIdsMixin
 from accounts.forms import pk_or_none
 from applications import services as application_services
 from mentorship.models import Cycle
@@ -37,7 +36,7 @@ RUN_ACTIONS = {"lock", "unlock", "remove", "accept", "accept_all", "rerun", "wai
 
 
 @admin.register(MatchRun)
-class MatchRunAdmin(SelectedIdsMixin, admin.ModelAdmin):
+class MatchRunAdmin(admin.ModelAdmin):
     list_display = [
         "__str__",
         "created_by",
@@ -274,7 +273,7 @@ def _pk(value: str) -> int:
 
 
 @admin.register(Exclusion)
-class ExclusionAdmin(SelectedIdsMixin, DeletePageQueriesMixin, admin.ModelAdmin):
+class ExclusionAdmin(DeletePageQueriesMixin, admin.ModelAdmin):
     list_display = ["mentee", "mentor", "note", "created_by", "created_at"]
     list_select_related = ["mentee", "mentor", "created_by"]
     search_fields = [
@@ -301,7 +300,7 @@ class ExclusionAdmin(SelectedIdsMixin, DeletePageQueriesMixin, admin.ModelAdmin)
 
 
 @admin.register(MenteePreference)
-class MenteePreferenceAdmin(SelectedIdsMixin, DeletePageQueriesMixin, admin.ModelAdmin):
+class MenteePreferenceAdmin(DeletePageQueriesMixin, admin.ModelAdmin):
     list_display = ["application", "rank", "mentor", "created_at"]
     list_select_related = [
         "application__applicant",

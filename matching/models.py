@@ -22,6 +22,7 @@ class Exclusion(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
+        blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
@@ -84,6 +85,7 @@ class MatchRun(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
+        blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
@@ -130,10 +132,12 @@ class Proposal(models.Model):
         MentorProfile, on_delete=models.CASCADE, related_name="+"
     )
     score = models.IntegerField()
-    reasons = models.JSONField(default=list)
+    # Empty when the two share nothing the weights count.
+    reasons = models.JSONField(default=list, blank=True)
     # The next best eligible mentors for this mentee, best first:
-    # [{"mentor": id, "name": str, "score": int, "reasons": [str]}].
-    alternatives = models.JSONField(default=list)
+    # [{"mentor": id, "name": str, "score": int, "reasons": [str]}]; none
+    # when no other mentor is eligible.
+    alternatives = models.JSONField(default=list, blank=True)
     locked = models.BooleanField(
         default=False, help_text="Kept as it is when staff re-run the rest."
     )

@@ -12,7 +12,6 @@ from django.utils.html import format_html
 
 from accounts import personal_data
 from accounts.admin_pages import DeletePageQueriesMixin, HistoryAdmin
-from accounts.admin_selection import SelectedIdsMixin
 from accounts.models import DataExport, DeletionRequest, Interest, MentorProfile
 from accounts.regions import countries_in_sub_region, sub_region_of, sub_regions
 from accounts.timezones import zone_or_utc
@@ -42,7 +41,7 @@ from .security import allow_email_styles
 
 
 @admin.register(OutboundEmail)
-class OutboundEmailAdmin(SelectedIdsMixin, admin.ModelAdmin):
+class OutboundEmailAdmin(admin.ModelAdmin):
     list_display = [
         "subject",
         "to",
@@ -190,7 +189,7 @@ CycleMatchingForm = type(
 
 
 @admin.register(Cycle)
-class CycleAdmin(SelectedIdsMixin, DeletePageQueriesMixin, admin.ModelAdmin):
+class CycleAdmin(DeletePageQueriesMixin, admin.ModelAdmin):
     form = CycleMatchingForm
     list_display = ["name", "window", "open_now", "program_starts_on"]
     search_fields = ["name"]
@@ -291,9 +290,7 @@ class UnsubscribedFilter(_HasTimeFilter):
 
 
 @admin.register(OpeningNotification)
-class OpeningNotificationAdmin(
-    SelectedIdsMixin, DeletePageQueriesMixin, admin.ModelAdmin
-):
+class OpeningNotificationAdmin(DeletePageQueriesMixin, admin.ModelAdmin):
     list_display = [
         "email",
         "waiting_for",
@@ -385,7 +382,7 @@ DECISIONS = {
 
 
 @admin.register(MentorProfile)
-class MentorProfileAdmin(SelectedIdsMixin, DeletePageQueriesMixin, HistoryAdmin):
+class MentorProfileAdmin(DeletePageQueriesMixin, HistoryAdmin):
     list_display = [
         "user",
         "country",
@@ -657,7 +654,7 @@ class CheckInInline(admin.TabularInline):
 
 
 @admin.register(CheckIn)
-class CheckInAdmin(SelectedIdsMixin, admin.ModelAdmin):
+class CheckInAdmin(admin.ModelAdmin):
     """Contacts the pairs logged; "disputed" lists the ones the other person
     said did not happen, for staff to follow up."""
 
@@ -699,7 +696,7 @@ class CheckInAdmin(SelectedIdsMixin, admin.ModelAdmin):
 
 
 @admin.register(Pairing)
-class PairingAdmin(SelectedIdsMixin, admin.ModelAdmin):
+class PairingAdmin(admin.ModelAdmin):
     """Every pairing, for staff to look up and to host the introductory call.
     Pairings are made by matching."""
 
@@ -941,7 +938,7 @@ class AnsweredFilter(_HasTimeFilter):
 
 
 @admin.register(SurveyResponse)
-class SurveyResponseAdmin(SelectedIdsMixin, admin.ModelAdmin):
+class SurveyResponseAdmin(admin.ModelAdmin):
     """Every survey sent, and the answers; read-only. The results per cycle
     are at /staff/surveys/."""
 
@@ -982,7 +979,7 @@ class SurveyResponseAdmin(SelectedIdsMixin, admin.ModelAdmin):
 
 
 @admin.register(DataExport)
-class DataExportAdmin(SelectedIdsMixin, admin.ModelAdmin):
+class DataExportAdmin(admin.ModelAdmin):
     """Who asked for a copy of their data and when; never its content (the
     file is the person's alone). Staff may withdraw a link early."""
 
@@ -1060,7 +1057,7 @@ DELETION_DECISIONS = {
 
 
 @admin.register(DeletionRequest)
-class DeletionRequestAdmin(SelectedIdsMixin, admin.ModelAdmin):
+class DeletionRequestAdmin(admin.ModelAdmin):
     """People's requests to delete their account. Staff approve (the account
     is deleted at once; a pairing under way must be ended first) or refuse
     with a reason the person is emailed; both from a confirmation page."""

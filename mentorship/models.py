@@ -406,6 +406,7 @@ class StaffContact(models.Model):
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
+        blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )

@@ -297,3 +297,18 @@ def test_staff_without_matching_permissions_see_no_run(client, cycle, staff, peo
         f"/admin/matching/matchrun/{run.pk}/act/", {"action": "accept_all"}
     )
     assert response.status_code == 403
+
+
+def test_a_proposal_with_no_other_mentor_passes_the_models_checks(
+    cycle, staff, mentee, mentor
+):
+    # A mentee with one eligible mentor has no alternatives, and a pair that
+    # shares nothing the weights count no reasons: the model refused what
+    # the solver saves (found by the hostile-input tests).
+    approved_application(mentee, cycle, meeting_ways=["video"])
+    mentor_profile(mentor)
+    proposal = services.match_run_create(cycle=cycle, actor=staff).proposals.get()
+    assert proposal.alternatives == []
+    proposal.full_clean()
+    proposal.reasons = []
+    proposal.full_clean()

@@ -24,6 +24,7 @@ from applications.models import Application, DeclineReason
 from applications.tests.conftest import make_submitted
 from conftest import make_user
 from matching.models import MatchRun, Proposal, Unmatched
+from matching.scoring import Weights
 from mentorship import services
 from mentorship.models import (
     Activity,
@@ -67,6 +68,20 @@ class World:
     proposal: Proposal
     unmatched: Unmatched
     decline_reason: DeclineReason
+
+    def others(self) -> tuple[int, ...]:
+        """Ids of the other pair's records: what a field that takes an id,
+        or an address with one, may be sent to reach somebody else's."""
+        return (
+            self.other_mentee.pk,
+            self.other_mentor.pk,
+            self.other_application.pk,
+            self.other_pairing.pk,
+            self.other_checkin.pk,
+            self.other_objective.pk,
+            self.other_activity.pk,
+            self.other_mentor_profile.pk,
+        )
 
 
 def _under_way(cycle, mentee, mentor, *, staff, started_days_ago=40):
@@ -174,7 +189,9 @@ def build_world(*, mentee, mentor, staff) -> World:
 
     notification = services.notification_request(email="visitor@example.com")
     pulse_url = services._pulse_links(pairing, 1, mentee)["yes_url"]
-    run = MatchRun.objects.create(cycle=cycle, created_by=staff)
+    run = MatchRun.objects.create(
+        cycle=cycle, created_by=staff, weights=Weights().to_dict()
+    )
     proposal = Proposal.objects.create(
         run=run, application=application, mentor=profile, score=30
     )
@@ -252,7 +269,12 @@ def rolled_back():
     with the tables the block wrote to."""
     written: set[str] = set()
     with transaction.atomic():
+        # The connection keeps its last queries_limit queries: once a test has
+        # made that many, a block's queries would count from the end of a full
+        # log, and none would be seen. Each block starts from an empty log.
+        connection.queries_log.clear()
         with CaptureQueriesContext(connection) as queries:
             yield written
+        assert len(queries) < connection.queries_limit, "more queries than kept"
         written.update(tables_written(queries))
         transaction.set_rollback(True)
