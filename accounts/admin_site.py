@@ -1,30 +1,69 @@
 """The project's admin site: Django's, with guards against tampered input
 given to every ModelAdmin registered on it. Ours, and the ones Django and
-allauth bring (groups, sites, email addresses), which failed with a server
-error on such input: no admin, of ours or of a package added later, can be
-left without them.
+allauth bring (groups, sites, email addresses), which failed on such input:
+no admin, of ours or of a package added later, can be left without them.
 
 - ``SelectedIdsMixin`` (``admin_selection``): posted ids that are not ids.
-- ``DateHierarchyMixin``: a date in a list's address whose period ends
-  after the last date Python holds.
+- ``ListAddressMixin``: a list's address with a date whose period ends
+  after the last date Python holds, or a search of more words than a query
+  should hold.
 
 It is the default site (``accounts.apps.AdminConfig``, in INSTALLED_APPS in
 place of ``django.contrib.admin``), so ``admin.site`` and ``@admin.register``
 are this site wherever they are used."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.views.main import (
+    SEARCH_VAR,
+    ChangeList,
+    ChangeListSearchForm,
+)
+from django.core.exceptions import ValidationError
+from django.utils.text import smart_split
 
 from .admin_selection import SelectedIdsMixin
 
+MAX_SEARCH_WORDS = 10
+MAX_SEARCH_LENGTH = 200
 
-class DateHierarchyChangeList(ChangeList):
-    """Django's list. Its date hierarchy reads the year, month and day in
-    the address, and the end of the period they name: a day, a month or a
-    year in 9999 that ends in 10000 was a server error (OverflowError,
-    ValueError), where a date that does not exist is an error of the
-    address, which sends the list back with its error flag. Now both are."""
+
+def few_words(value: str) -> None:
+    if len(list(smart_split(value))) > MAX_SEARCH_WORDS:
+        raise ValidationError(f"Search for at most {MAX_SEARCH_WORDS} words.")
+
+
+class SearchForm(ChangeListSearchForm):
+    """Django's search box, limited. Each word of a search is a condition on
+    every search field, all in one query: a search of thousands of words (a
+    long text pasted, or sent on purpose) made a query that PostgreSQL ran
+    out of memory planning, and the operating system stopped the whole
+    database server. A longer search is an error shown above the list,
+    which lists everything, as Django does with any search it cannot read."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[SEARCH_VAR] = forms.CharField(
+            required=False,
+            strip=False,
+            max_length=MAX_SEARCH_LENGTH,
+            validators=[few_words],
+            error_messages={
+                "max_length": f"Search for at most {MAX_SEARCH_LENGTH} characters."
+            },
+        )
+
+
+class GuardedChangeList(ChangeList):
+    """Django's list, with the search above. Its date hierarchy reads the
+    year, month and day in the address, and the end of the period they
+    name: a day, a month or a year in 9999 that ends in 10000 was a server
+    error (OverflowError, ValueError), where a date that does not exist is
+    an error of the address, which sends the list back with its error flag.
+    Now both are."""
+
+    search_form_class = SearchForm
 
     def get_filters(self, request):
         try:
@@ -33,12 +72,12 @@ class DateHierarchyChangeList(ChangeList):
             raise IncorrectLookupParameters(error) from error
 
 
-class DateHierarchyMixin:
+class ListAddressMixin:
     def get_changelist(self, request, **kwargs):
-        return DateHierarchyChangeList
+        return GuardedChangeList
 
 
-GUARDS = (SelectedIdsMixin, DateHierarchyMixin)
+GUARDS = (SelectedIdsMixin, ListAddressMixin)
 
 
 class AdminSite(admin.AdminSite):

@@ -798,3 +798,20 @@ def test_a_period_ending_after_the_year_9999_is_an_error_of_the_address(
             query = {f"{field}__{part}": value for part, value in period.items()}
             response = check_get(as_staff, changelist_url(model), query)
             assert response["Location"].endswith("?e=1"), model
+
+
+def test_a_search_of_too_many_words_is_an_error_not_a_query(as_staff, world):
+    # Each word is a condition on every search field: a search of thousands
+    # of words (" OR 1=1" over and over) made a query that PostgreSQL ran out
+    # of memory planning, and the whole database server was stopped.
+    url = changelist_url(Pairing)
+    found = check_get(as_staff, url, {"q": "Amara Henrik"}).context["cl"]
+    assert set(found.result_list) == {world.pairing, world.closed_pairing}
+    for search, error in [
+        (" ".join(["Amara"] * 11), "Search for at most 10 words."),
+        ("' OR 1=1 " * 1500, "Search for at most 200 characters."),
+    ]:
+        response = check_get(as_staff, url, {"q": search})
+        assert response.status_code == 200
+        assert error in response.content.decode()
+        assert response.context["cl"].query == ""
