@@ -4,6 +4,7 @@ from django_countries import countries
 
 from .models import Interest, User
 from .timezones import time_zone_choices
+from .widgets import LongSelect
 
 # The largest primary key the database can hold; anything larger is not a choice.
 MAX_PK = 2**63 - 1
@@ -57,6 +58,8 @@ def keep_retired_interests(form, names=("interests", "career_goals")) -> None:
 class TimeZoneField(forms.TypedChoiceField):
     def __init__(self, **kwargs):
         kwargs.setdefault("label", "Time zone")
+        # The browser's own zone is chosen for a newcomer (static/js/site.js).
+        kwargs.setdefault("widget", LongSelect(attrs={"data-detect-time-zone": "true"}))
         kwargs.setdefault(
             "help_text", "Dates and times are shown to you in this time zone."
         )
@@ -74,10 +77,9 @@ class SignupDetailsForm(forms.Form):
     country = forms.ChoiceField(
         label="Country where you live and work",
         choices=lambda: [("", "Choose a country"), *countries],
+        widget=LongSelect,
     )
-    time_zone = TimeZoneField(
-        initial="UTC", widget=forms.Select(attrs={"data-detect-time-zone": "true"})
-    )
+    time_zone = TimeZoneField(initial="UTC")
     field_order = ["full_name", "email", "country", "time_zone"]
 
     def clean_full_name(self):
@@ -91,9 +93,7 @@ class SignupDetailsForm(forms.Form):
 
 
 class ProfileForm(forms.ModelForm):
-    time_zone = TimeZoneField(
-        widget=forms.Select(attrs={"data-detect-time-zone": "true"})
-    )
+    time_zone = TimeZoneField()
 
     class Meta:
         model = User
@@ -111,6 +111,7 @@ class ProfileForm(forms.ModelForm):
         }
         widgets = {
             "full_name": forms.TextInput(attrs={"autocomplete": "name"}),
+            "country": LongSelect,
             "reminder_delivery": forms.RadioSelect,
         }
 

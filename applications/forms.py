@@ -10,6 +10,7 @@ from accounts.forms import (
 )
 from accounts.languages import LANGUAGES
 from accounts.models import Interest, MeetingWay, MembershipType, User
+from accounts.widgets import LongSelect
 
 from .cv import CONTENT_TYPES, validate_cv
 from .models import Application, DeclineReason, Fluency
@@ -48,7 +49,9 @@ class EligibilityForm(forms.Form):
         help_text="Leave empty if you are still in training.",
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
-    practice_country = Application._meta.get_field("practice_country").formfield()
+    practice_country = Application._meta.get_field("practice_country").formfield(
+        widget=LongSelect
+    )
     english_writing = forms.ChoiceField(
         label="Written English", choices=Fluency.choices, widget=forms.RadioSelect
     )
@@ -140,9 +143,7 @@ class ApplicationForm(EligibilityForm, forms.ModelForm):
         help_text="Besides English. Optional: a shared language can help "
         "when we look for your mentor.",
     )
-    time_zone = TimeZoneField(
-        widget=forms.Select(attrs={"data-detect-time-zone": "true"})
-    )
+    time_zone = TimeZoneField()
     cv = forms.FileField(
         label="CV",
         required=False,
@@ -185,6 +186,7 @@ class ApplicationForm(EligibilityForm, forms.ModelForm):
             "consent",
         ]
         widgets = {
+            "training_country": LongSelect,
             "statement": forms.Textarea(attrs={"rows": 6, "maxlength": STATEMENT_MAX}),
         }
         help_texts = {

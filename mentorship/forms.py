@@ -12,6 +12,7 @@ from accounts.forms import (
 )
 from accounts.languages import LANGUAGES
 from accounts.models import Interest, MeetingWay, MembershipType, MentorProfile, User
+from accounts.widgets import LongSelect
 
 from . import closing, services
 from .models import Activity, CheckIn, Cycle, Objective, SurveyResponse
@@ -101,14 +102,13 @@ class MentorProfileForm(forms.ModelForm):
         label="Country where you practise",
         choices=lambda: [("", "Choose a country"), *countries],
         error_messages={"required": "Choose the country where you practise."},
+        widget=LongSelect,
     )
     institution = forms.CharField(
         max_length=200,
         error_messages={"required": "Enter your institution."},
     )
-    time_zone = TimeZoneField(
-        widget=forms.Select(attrs={"data-detect-time-zone": "true"})
-    )
+    time_zone = TimeZoneField()
     membership_type = forms.ChoiceField(
         label="Your membership",
         choices=MembershipType.choices,
