@@ -1,22 +1,35 @@
 """Form widgets of the project's own."""
 
 from django import forms
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html, format_html_join
 
 
 def _attrs(attrs: dict) -> str:
     """HTML attributes as Django's ``attrs.html`` writes them: ``True`` as a
     bare name, ``False`` left out, anything else as its text, escaped."""
-    return mark_safe(  # noqa: S308 (every part is built by format_html)
-        "".join(
-            format_html(" {}", name)
-            if value is True
-            else format_html(' {}="{}"', name, value)
+    return format_html_join(
+        "",
+        " {}{}",
+        (
+            (name, "" if value is True else format_html('="{}"', value))
             for name, value in attrs.items()
             if value is not False
-        )
+        ),
     )
+
+
+def _group(name: str, options: list[dict]) -> str:
+    html = format_html_join(
+        "",
+        '\n  <option value="{}"{}>{}</option>\n',
+        (
+            (option["value"], _attrs(option["attrs"]), option["label"])
+            for option in options
+        ),
+    )
+    if not name:
+        return html
+    return format_html('\n  <optgroup label="{}">{}\n  </optgroup>', name, html)
 
 
 class LongSelect(forms.Select):
@@ -28,22 +41,16 @@ class LongSelect(forms.Select):
 
     def render(self, name, value, attrs=None, renderer=None):
         widget = self.get_context(name, value, attrs)["widget"]
-        parts = [
-            format_html('<select name="{}"{}>', widget["name"], _attrs(widget["attrs"]))
-        ]
-        for group_name, options, _index in widget["optgroups"]:
-            if group_name:
-                parts.append(format_html('\n  <optgroup label="{}">', group_name))
-            parts.extend(
-                format_html(
-                    '\n  <option value="{}"{}>{}</option>\n',
-                    option["value"],
-                    _attrs(option["attrs"]),
-                    option["label"],
-                )
-                for option in options
-            )
-            if group_name:
-                parts.append("\n  </optgroup>")
-        parts.append("\n</select>")
-        return mark_safe("".join(parts))  # noqa: S308 (built by format_html)
+        return format_html(
+            '<select name="{}"{}>{}\n</select>',
+            widget["name"],
+            _attrs(widget["attrs"]),
+            format_html_join(
+                "",
+                "{}",
+                (
+                    (_group(group, options),)
+                    for group, options, _ in widget["optgroups"]
+                ),
+            ),
+        )
