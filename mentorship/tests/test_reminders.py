@@ -195,23 +195,30 @@ def test_nothing_once_the_pairing_has_ended(
     assert mail.outbox == []
 
 
+def add_pairings(pairing, n, prefix, *, time_zone="UTC", attention=""):
+    """``n`` more pairings under way with ``pairing``'s mentor, each with a
+    new mentee in ``time_zone``."""
+    for i in range(n):
+        Pairing.objects.create(
+            cycle=pairing.cycle,
+            mentee=make_user(
+                f"{prefix}{Pairing.objects.count()}-{i}@example.com",
+                time_zone=time_zone,
+            ),
+            mentor=pairing.mentor,
+            status=Status.ACTIVE,
+            starts_on=date(2027, 1, 1),
+            attention=attention,
+        )
+
+
 def test_queries_do_not_grow_with_pairings(
     pairing, django_assert_max_num_queries, django_capture_on_commit_callbacks
 ):
-    def add(n):
-        for i in range(n):
-            Pairing.objects.create(
-                cycle=pairing.cycle,
-                mentee=make_user(f"m{Pairing.objects.count()}-{i}@example.com"),
-                mentor=pairing.mentor,
-                status=Status.ACTIVE,
-                starts_on=date(2027, 1, 1),
-            )
-
     # 12:00 UTC is morning nowhere the cast lives: the check reads, sends nothing.
     with django_assert_max_num_queries(6) as few:
         services.reminders_send(now=at(2027, 1, 10, 12), batch_size=50)
-    add(30)
+    add_pairings(pairing, 30, "m")
     with django_assert_max_num_queries(len(few.captured_queries)):
         services.reminders_send(now=at(2027, 1, 10, 12), batch_size=50)
 
@@ -219,19 +226,6 @@ def test_queries_do_not_grow_with_pairings(
 def test_reminders_due_at_once_cost_the_same_queries_however_many(
     pairing, django_assert_max_num_queries, django_capture_on_commit_callbacks
 ):
-    def add(n):
-        for i in range(n):
-            Pairing.objects.create(
-                cycle=pairing.cycle,
-                mentee=make_user(
-                    f"k{Pairing.objects.count()}-{i}@example.com",
-                    time_zone="Asia/Kolkata",
-                ),
-                mentor=pairing.mentor,
-                status=Status.ACTIVE,
-                starts_on=date(2027, 1, 1),
-            )
-
     # 1 January, 03:00 UTC: morning in Kolkata, where each mentee is reminded.
     with (
         django_capture_on_commit_callbacks(execute=True),
@@ -239,7 +233,7 @@ def test_reminders_due_at_once_cost_the_same_queries_however_many(
     ):
         assert services.reminders_send(now=at(2027, 1, 1, 3), batch_size=50) == 1
     Reminder.objects.all().delete()
-    add(30)
+    add_pairings(pairing, 30, "k", time_zone="Asia/Kolkata")
     with (
         django_capture_on_commit_callbacks(execute=True),
         django_assert_max_num_queries(len(few.captured_queries)),
@@ -256,20 +250,6 @@ def test_reminders_due_at_once_cost_the_same_queries_however_many(
 def test_flags_changing_at_once_cost_the_same_queries_however_many(
     pairing, django_assert_max_num_queries, django_capture_on_commit_callbacks
 ):
-    def add(n):
-        for i in range(n):
-            Pairing.objects.create(
-                cycle=pairing.cycle,
-                mentee=make_user(
-                    f"r{Pairing.objects.count()}-{i}@example.com",
-                    time_zone="Asia/Kolkata",
-                ),
-                mentor=pairing.mentor,
-                status=Status.ACTIVE,
-                starts_on=date(2027, 1, 1),
-                attention=Pairing.Attention.NEEDS_ATTENTION,
-            )
-
     # 1 March, 03:00 UTC: morning in Kolkata, two months missed: each pairing
     # turns at risk, staff are alerted, and each mentee is reminded.
     Pairing.objects.filter(pk=pairing.pk).update(
@@ -280,7 +260,13 @@ def test_flags_changing_at_once_cost_the_same_queries_however_many(
         django_assert_max_num_queries(30) as few,
     ):
         assert services.reminders_send(now=at(2027, 3, 1, 3), batch_size=50) == 3
-    add(30)
+    add_pairings(
+        pairing,
+        30,
+        "r",
+        time_zone="Asia/Kolkata",
+        attention=Pairing.Attention.NEEDS_ATTENTION,
+    )
     with (
         django_capture_on_commit_callbacks(execute=True),
         django_assert_max_num_queries(len(few.captured_queries)),
