@@ -4,7 +4,7 @@ import os
 
 import pytest
 from allauth.account.models import EmailAddress
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
@@ -50,11 +50,16 @@ def _test_defaults(settings, tmp_path):
     # Each test gets its own cache: rate-limit counters must not leak between
     # tests, and clearing a shared Redis would wipe the broker's queues.
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "fragments": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "fragments",
+        },
     }
     # Local-memory caches with the same location share their store across
     # the process, so the new one would still hold the last test's counters.
     cache.clear()
+    caches["fragments"].clear()
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     # Hashing a password the production way takes a noticeable fraction of a
     # second; tests make hundreds of users.

@@ -384,6 +384,12 @@ class CheckInForm(forms.ModelForm):
         self.fields["initiated_by"].choices = CheckIn.Initiator.choices
         self.fields["other_topics"].help_text = "Anything not in the list above."
 
+    def topics_offered(self) -> list[tuple[int, str]]:
+        """The topics the form offers, in its order: all that its empty
+        fields' HTML depends on, so the pairing page keeps that HTML under
+        this (one small query instead of rendering some 20 fields)."""
+        return list(self.fields["topics"].queryset.values_list("pk", "name"))
+
     def clean_occurred_on(self):
         day = self.cleaned_data["occurred_on"]
         if day > timezone.localdate():

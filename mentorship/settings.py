@@ -195,6 +195,13 @@ if _cache_url:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Rendered pieces of pages that are the same for everyone (the check-in
+# form's fields): each process keeps its own, so a deploy, which restarts the
+# processes, never serves the last release's HTML.
+CACHES["fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "fragments",
+}
 
 # Celery. With no broker configured, tasks run in-process, right where they
 # are queued, so the project works with nothing but Python installed.

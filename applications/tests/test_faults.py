@@ -59,12 +59,13 @@ def broker(redis_url, settings):
     url = f"redis://127.0.0.1:{proxy.port}{real.path}"
     settings.CELERY_BROKER_URL = url
     settings.CACHES = {
+        **settings.CACHES,
         "default": {
             "BACKEND": "mentorship.cache.RedisCacheWithFallback",
             "LOCATION": url,
             "KEY_PREFIX": "faults-test",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
+        },
     }
     with celery_broker(url):
         celery_app.conf.task_always_eager = False

@@ -15,12 +15,13 @@ pytestmark = pytest.mark.django_db
 def redis_down(settings):
     # Nothing listens on port 1: connections are refused at once.
     settings.CACHES = {
+        **settings.CACHES,
         "default": {
             "BACKEND": "mentorship.cache.RedisCacheWithFallback",
             "LOCATION": "redis://127.0.0.1:1/0",
             "KEY_PREFIX": "test",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
+        },
     }
     yield
     cache.clear()

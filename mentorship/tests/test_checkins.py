@@ -1,5 +1,6 @@
 """Contacts logged by the pair, confirmed by the other, and the year's months."""
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -217,6 +218,64 @@ def test_the_pairing_page_query_count_does_not_grow_with_contacts(
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = client.get(f"/pairings/{pairing.pk}/").content.decode()
     assert page.count("Video call, 30 minutes") == 16
+
+
+def test_the_empty_contact_form_is_rendered_once_and_shows_the_topics_as_they_are(
+    client, pairing, mentee, mentor
+):
+    url = f"/pairings/{pairing.pk}/"
+    fields = "mentorship/_checkin_fields.html"
+    client.force_login(mentee)
+    first = client.get(url)
+    assert fields in [t.name for t in first.templates]
+    # The mentor's page, or the mentee's again: the same fields, not rendered.
+    client.force_login(mentor)
+    again = client.get(url)
+    assert fields not in [t.name for t in again.templates]
+    assert 'name="topics" value="' in again.content.decode()
+
+    topic = Interest.objects.get(slug="breast")
+    topic.name = "Breast cancer, early and metastatic"
+    topic.save()
+    assert "Breast cancer, early and metastatic" in client.get(url).content.decode()
+    topic.is_active = False
+    topic.save()
+    page = client.get(url).content.decode()
+    assert "Breast cancer, early and metastatic" not in page
+    assert f'value="{topic.pk}"' not in page
+
+
+@time_machine.travel(datetime(2026, 12, 1, 9, 30, tzinfo=UTC), tick=False)
+def test_the_kept_contact_form_is_the_form_as_rendered_afresh(
+    client, pairing, mentee, settings
+):
+    url = f"/pairings/{pairing.pk}/"
+    client.force_login(mentee)
+    client.get(url)
+    kept = client.get(url).content.decode()
+    settings.CACHES = {
+        **settings.CACHES,
+        "fragments": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+    }
+    afresh = client.get(url)
+    assert "mentorship/_checkin_fields.html" in [t.name for t in afresh.templates]
+    # The only difference allowed: the per-request CSRF token.
+    strip = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+    assert strip.sub("", kept) == strip.sub("", afresh.content.decode())
+
+
+def test_a_refused_contact_is_shown_with_its_answers_not_the_kept_empty_form(
+    client, pairing, mentee
+):
+    client.force_login(mentee)
+    client.get(f"/pairings/{pairing.pk}/")  # keeps the empty fields
+    response = client.post(
+        f"/pairings/{pairing.pk}/checkins/", answers(minutes="0", way="phone")
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Enter a length from 1 to 600 minutes." in page
+    assert re.search(r'name="way" value="phone"[^>]* checked>', page)
 
 
 @pytest.mark.parametrize(
