@@ -127,6 +127,8 @@ def _cycle_figures(cycle):
             mentorship_selectors.cycle_progress(cycle, today=today),
             selectors.cycle_funnel(cycle),
             selectors.cycle_regions(cycle),
+            # Names this count: the page keeps its rendering under it.
+            timezone.now().isoformat(),
         ),
         settings.PROGRESS_FIGURES_SECONDS,
     )
@@ -142,18 +144,25 @@ def progress(request):
         return render(request, "matching/progress.html", {"form": form})
     if not form.is_bound:
         form = ProgressCycleForm(initial={"cycle": cycle})
-    figures, funnel, regions = _cycle_figures(cycle)
+    figures, funnel, regions, counted_at = _cycle_figures(cycle)
     page = Paginator(
         mentorship_selectors.pairings_needing_attention(cycle), ATTENTION_PAGE_SIZE
     ).get_page(request.GET.get("page"))
-    attention = mentorship_selectors.with_months(page.object_list)
+    attention = mentorship_selectors.with_months(
+        mentorship_selectors.attention_rows(page.object_list)
+    )
     return render(
         request,
         "matching/progress.html",
         {
             "form": form,
+            # The form's choices, read in one query (a choice field's own
+            # iterator counts them, then reads them through a cursor).
+            "cycles": list(form.fields["cycle"].queryset),
             "cycle": cycle,
             "figures": figures,
+            "counted_at": counted_at,
+            "figures_seconds": settings.PROGRESS_FIGURES_SECONDS,
             "statuses": [
                 (label, figures.by_status.get(value, 0))
                 for value, label in Pairing.Status.choices
@@ -162,7 +171,7 @@ def progress(request):
             "regions": regions,
             "page": page,
             "attention": attention,
-            "check_in_form": StaffCheckInForm(),
+            "can_act": request.user.has_perm("mentorship.change_pairing"),
             "chart": {
                 "months": [
                     {

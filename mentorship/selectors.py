@@ -237,10 +237,12 @@ def met_months(pairings: QuerySet[Pairing]) -> tuple[QuerySet, QuerySet]:
 def progress_default_cycle() -> Cycle | None:
     """The cycle staff most likely want to watch: the latest whose pairs have
     begun their year, else the latest cycle."""
+    under_way = Pairing.objects.filter(
+        cycle=OuterRef("pk"), status__in=Pairing.UNDER_WAY
+    )
     return (
         Cycle.objects.filter(
-            pairings__status__in=Pairing.UNDER_WAY,
-            program_starts_on__lte=timezone.localdate(),
+            Exists(under_way), program_starts_on__lte=timezone.localdate()
         )
         .order_by("-program_starts_on", "-pk")
         .first()
@@ -353,26 +355,44 @@ def with_months(pairings, *, today: date | None = None) -> list[Pairing]:
     return pairings
 
 
-def pairings_needing_attention(cycle: Cycle) -> QuerySet[Pairing]:
-    """Pairs under way flagged by the monthly check, longest out of touch
-    first (never in touch before all), with their last contact and the last
-    thing staff did about them."""
+def _last_contact() -> Subquery:
     contacts = CheckIn.objects.filter(pairing=OuterRef("pk")).exclude(
         confirmation=CheckIn.Confirmation.DISPUTED
     )
-    staff = StaffContact.objects.filter(pairing=OuterRef("pk")).order_by("-at", "-pk")
+    return Subquery(contacts.order_by("-occurred_on").values("occurred_on")[:1])
+
+
+# Longest out of touch first, never in touch before all.
+ATTENTION_ORDER = (F("last_contact").asc(nulls_first=True), "starts_on", "pk")
+
+
+def pairings_needing_attention(cycle: Cycle) -> QuerySet[Pairing]:
+    """Pairs under way flagged by the monthly check, longest out of touch
+    first: only what orders them, for a paginator to count and slice. Pass a
+    page of it to ``attention_rows`` for what the list shows."""
     return (
         Pairing.objects.filter(cycle=cycle, status__in=Pairing.UNDER_WAY)
         .exclude(attention="")
+        .annotate(last_contact=_last_contact())
+        .order_by(*ATTENTION_ORDER)
+    )
+
+
+def attention_rows(page: QuerySet[Pairing]) -> QuerySet[Pairing]:
+    """A slice of ``pairings_needing_attention``, in its order, with the
+    pair's people, their last contact and the last thing staff did about
+    them. One query, which orders every flagged pair by its last contact but
+    joins the rest for the slice's pairs only."""
+    staff = StaffContact.objects.filter(pairing=OuterRef("pk")).order_by("-at", "-pk")
+    return (
+        Pairing.objects.filter(pk__in=page.values("pk"))
         .select_related("mentee", "mentor")
         .annotate(
-            last_contact=Subquery(
-                contacts.order_by("-occurred_on").values("occurred_on")[:1]
-            ),
+            last_contact=_last_contact(),
             last_staff_at=Subquery(staff.values("at")[:1]),
             last_staff_kind=Subquery(staff.values("kind")[:1]),
         )
-        .order_by(F("last_contact").asc(nulls_first=True), "starts_on", "pk")
+        .order_by(*ATTENTION_ORDER)
     )
 
 

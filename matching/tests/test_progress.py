@@ -3,6 +3,7 @@ attention and what staff do about them, the CSV export, who may see it."""
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -295,6 +296,32 @@ def test_the_dashboard_costs_the_same_queries_however_many_pairs(
     assert small <= 20
 
 
+def test_the_pages_of_pairs_needing_attention_follow_on_in_order(
+    cycle, client, staff, monkeypatch
+):
+    monkeypatch.setattr("matching.views.ATTENTION_PAGE_SIZE", 4)
+    flagged = Pairing.Attention.NEEDS_ATTENTION
+    expected = [pair(cycle, "Never Heard", "KE", attention=flagged)]
+    for n in range(9):
+        late = pair(cycle, f"Late {n}", "IN", attention=flagged)
+        contact(late, date(2027, 3, 20 - 2 * n))  # later ones wrote earlier
+        contact(late, date(2027, 1, 5))
+        # Disputed contacts do not count as being in touch.
+        contact(late, date(2027, 4, 1), confirmation=CheckIn.Confirmation.DISPUTED)
+        expected.insert(1, late)
+    contact(pair(cycle, "On Track", "PE"), date(2027, 4, 2))
+    client.force_login(staff)
+    shown = []
+    for number in (1, 2, 3):
+        page = client.get(URL, {"cycle": cycle.pk, "page": number})
+        shown += [row.pk for row in page.context["attention"]]
+    assert shown == [pairing.pk for pairing in expected]
+    assert [row.last_contact for row in page.context["attention"]] == [
+        date(2027, 3, 18),
+        date(2027, 3, 20),
+    ]
+
+
 def test_the_counts_are_shared_for_a_minute_the_pairs_needing_attention_are_not(
     program, cycle, client, staff
 ):
@@ -304,9 +331,46 @@ def test_the_counts_are_shared_for_a_minute_the_pairs_needing_attention_are_not(
     page = client.get(URL, {"cycle": cycle.pk})
     assert page.context["figures"] == before  # counted a moment ago
     assert "Gus Late" in page.content.decode()  # listed as needing attention
+    assert f"of {before.under_way} pairs under way" in page.content.decode()
     with time_machine.travel(TODAY + timedelta(minutes=1, seconds=1), tick=False):
-        after = client.get(URL, {"cycle": cycle.pk}).context["figures"]
+        page = client.get(URL, {"cycle": cycle.pk})
+    after = page.context["figures"]
     assert after.under_way == before.under_way + 1
+    # The page shows the new count, not the rendering kept for the last one.
+    assert f"of {after.under_way} pairs under way" in page.content.decode()
+
+
+def test_the_kept_figures_are_the_figures_as_rendered_afresh(
+    program, cycle, client, staff, settings
+):
+    client.force_login(staff)
+    client.get(URL, {"cycle": cycle.pk})
+    kept = client.get(URL, {"cycle": cycle.pk}).content.decode()
+    settings.CACHES = {
+        **settings.CACHES,
+        "fragments": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+    }
+    afresh = client.get(URL, {"cycle": cycle.pk}).content.decode()
+    token = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+    assert token.sub("", kept) == token.sub("", afresh)
+    assert "Monthly contact rate of 2027" in kept
+
+
+def test_the_figures_show_links_only_to_staff_who_may_follow_them(
+    program, cycle, client, staff
+):
+    viewer = make_user("viewer@example.com", is_staff=True)
+    viewer.user_permissions.add(
+        Permission.objects.get(codename="view_pairing"),
+    )
+    client.force_login(staff)
+    assert (
+        "Review them in admin" in client.get(URL, {"cycle": cycle.pk}).content.decode()
+    )
+    client.force_login(viewer)
+    page = client.get(URL, {"cycle": cycle.pk}).content.decode()
+    assert "Monthly contact rate of 2027" in page
+    assert "Review them in admin" not in page
 
 
 def test_a_nudge_emails_both_once_a_day(
