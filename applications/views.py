@@ -52,9 +52,11 @@ def apply(request):
     status = cycle_status()
     application = None
     if request.user.is_authenticated and status.open_cycle:
-        application = Application.objects.filter(
-            applicant=request.user, cycle=status.open_cycle
-        ).first()
+        application = (
+            Application.objects.filter(applicant=request.user, cycle=status.open_cycle)
+            .select_related("cycle")
+            .first()
+        )
     if request.method == "POST":
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
