@@ -13,10 +13,12 @@ from django.core import mail
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from applications.models import Application, ApplicationEvent
 from conftest import make_user
 from matching import selectors
+from matching.views import url_for_each
 from mentorship import selectors as mentorship_selectors
 from mentorship.models import (
     CheckIn,
@@ -294,6 +296,36 @@ def test_the_dashboard_costs_the_same_queries_however_many_pairs(
         StaffContact.objects.create(pairing=extra, kind="nudge")
     assert dashboard_queries(client, cycle) == small
     assert small <= 20
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "admin:mentorship_pairing_change",
+        "matching:progress_nudge",
+        "matching:progress_check_in",
+    ],
+)
+def test_the_rows_links_are_the_links_reverse_gives(name):
+    url = url_for_each(name)
+    for pk in (1, 42, 10**12):
+        assert url(pk) == reverse(name, args=[pk])
+
+
+def test_each_row_links_to_its_own_pairing(program, cycle, client, staff):
+    client.force_login(staff)
+    rows = client.get(URL, {"cycle": cycle.pk}).context["attention"]
+    page = client.get(URL, {"cycle": cycle.pk}).content.decode()
+    assert rows
+    for row in rows:
+        assert (
+            f'href="{reverse("admin:mentorship_pairing_change", args=[row.pk])}"'
+            in page
+        )
+        assert f'action="{reverse("matching:progress_nudge", args=[row.pk])}"' in page
+        assert (
+            f'action="{reverse("matching:progress_check_in", args=[row.pk])}"' in page
+        )
 
 
 def test_the_pages_of_pairs_needing_attention_follow_on_in_order(
