@@ -1057,8 +1057,9 @@ def _retention_purge_description(application: Application) -> str:
 @transaction.atomic
 def _purge_due(application_ids: list[int], now) -> int:
     """The retention purge of those of these applications still due, each
-    locked and looked at as it is now: one purged or reconsidered meanwhile
-    is left as it is. Returns how many were purged."""
+    locked and looked at as it is now: one purged meanwhile (its applicant
+    deleted their account, another run got there first) is left as it is.
+    Returns how many were purged."""
     locked = (
         Application.objects.select_for_update(of=("self",))
         .select_related("cycle")
