@@ -1,4 +1,3 @@
-import logging
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -34,8 +33,6 @@ from .models import (
     DeclineReason,
     EligibilityOverride,
 )
-
-logger = logging.getLogger(__name__)
 
 Status = Application.Status
 
