@@ -1,5 +1,5 @@
-import logging
 import zoneinfo
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Case, F, Value, When
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +18,11 @@ from simple_history.utils import bulk_update_with_history
 from accounts import personal_data
 from accounts.models import User
 from mentorship.models import Cycle, OutboundEmail
-from mentorship.services import absolute_url, email_render_and_queue
+from mentorship.services import (
+    absolute_url,
+    batch_or_one_by_one,
+    email_render_and_queue,
+)
 
 from . import eligibility, states
 from .cv import detect_cv_type, same_cv
@@ -28,8 +33,6 @@ from .models import (
     DeclineReason,
     EligibilityOverride,
 )
-
-logger = logging.getLogger(__name__)
 
 Status = Application.Status
 
@@ -968,18 +971,27 @@ def applications_due_for_purge(*, now=None):
     )
 
 
-def _purge(application: Application, *, description: str, now) -> None:
-    """Remove what identifies the applicant from one application, keeping
+def _purge(purges: list[tuple[Application, str]], *, now) -> None:
+    """Remove what identifies the applicant from each application, keeping
     the row for the figures (cycle, status, dates, country, eligibility):
     the link to their account, the free-text answers and staff's words about
     them, the CV (from disk, after commit), the change history and the
-    overrides' notes. Kept events lose their notes and the applicant's name
-    as their actor. The caller holds the row lock."""
-    applicant_id = application.applicant_id
-    cv = application.cv.name
-    storage = application.cv.storage
+    overrides. Kept events lose their notes and the applicant's name as
+    their actor; an internal event says what was done (each application's
+    description) and why. The caller holds the rows' locks.
+
+    A fixed number of queries however many applications (see
+    PURGE_BATCH_QUERIES in the tests).
+    """
+    if not purges:
+        return
+    ids = [application.pk for application, _ in purges]
+    events = ApplicationEvent.objects.filter(application_id__in=ids)
+    # While the application still names its applicant.
+    events.filter(actor_id=F("application__applicant_id")).update(actor=None)
+    events.update(note="")
     # An update, not save(): the change history is being removed, not added to.
-    Application.objects.filter(pk=application.pk).update(
+    Application.objects.filter(pk__in=ids).update(
         applicant=None,
         institution="",
         position="",
@@ -992,67 +1004,107 @@ def _purge(application: Application, *, description: str, now) -> None:
         rating_comment="",
         purged_at=now,
     )
-    Application.history.filter(id=application.pk).delete()
-    application.eligibility_overrides.all().delete()
-    events = ApplicationEvent.objects.filter(application=application)
-    events.update(note="")
-    if applicant_id is not None:
-        events.filter(actor_id=applicant_id).update(actor=None)
-    ApplicationEvent.objects.create(
-        application=application,
-        status=application.status,
-        description=description[:300],
-        internal=True,
-        at=now,
+    Application.history.filter(id__in=ids).delete()
+    EligibilityOverride.objects.filter(application_id__in=ids).delete()
+    ApplicationEvent.objects.bulk_create(
+        ApplicationEvent(
+            application=application,
+            status=application.status,
+            description=description[:300],
+            internal=True,
+            at=now,
+        )
+        for application, description in purges
     )
+    # The admin's log names each by its applicant: one statement for all,
+    # its CASE a branch per cycle.
+    by_cycle = defaultdict(list)
+    for application, _ in purges:
+        by_cycle[application.cycle].append(str(application.pk))
     LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(Application),
-        object_id=str(application.pk),
-    ).update(object_repr=f"{FORMER_APPLICANT} · {application.cycle}", change_message="")
-    if cv:
-        transaction.on_commit(lambda: personal_data.delete_files([(storage, cv)]))
-    application.refresh_from_db()
+        object_id__in=[str(pk) for pk in ids],
+    ).update(
+        object_repr=Case(
+            *(
+                When(
+                    object_id__in=object_ids,
+                    then=Value(f"{FORMER_APPLICANT} · {cycle}"),
+                )
+                for cycle, object_ids in by_cycle.items()
+            )
+        ),
+        change_message="",
+    )
+    files = [
+        (application.cv.storage, application.cv.name)
+        for application, _ in purges
+        if application.cv
+    ]
+    if files:
+        transaction.on_commit(lambda: personal_data.delete_files(files))
+
+
+def _retention_purge_description(application: Application) -> str:
+    days = settings.APPLICATION_RETENTION_DAYS
+    status = application.get_status_display().lower()
+    return f"Personal data removed: {status} more than {days} days ago"
 
 
 @transaction.atomic
-def application_purge(*, application_id: int, now=None) -> bool:
-    """The retention purge of one application; False when it is not (or no
-    longer) due."""
-    now = now or timezone.now()
-    application = _lock(application_id)
-    due = purge_date(application)
-    if due is None or due > now:
-        return False
-    days = settings.APPLICATION_RETENTION_DAYS
-    status = application.get_status_display().lower()
+def _purge_due(application_ids: list[int], now) -> int:
+    """The retention purge of those of these applications still due, each
+    locked and looked at as it is now: one purged meanwhile (its applicant
+    deleted their account, another run got there first) is left as it is.
+    Returns how many were purged."""
+    locked = (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("cycle")
+        .filter(pk__in=application_ids)
+        .order_by("pk")
+    )
+    due = [
+        application
+        for application in locked
+        if (date := purge_date(application)) is not None and date <= now
+    ]
     _purge(
-        application,
-        description=f"Personal data removed: {status} more than {days} days ago",
+        [
+            (application, _retention_purge_description(application))
+            for application in due
+        ],
         now=now,
     )
-    return True
+    return len(due)
+
+
+def application_purge(*, application_id: int, now=None) -> bool:
+    """The retention purge of one application, as applications_purge_due
+    purges many; False when it is not (or no longer) due."""
+    return bool(_purge_due([application_id], now or timezone.now()))
 
 
 def applications_purge_due(*, now=None, batch_size: int = 200) -> int:
     """The daily retention purge. Returns how many applications it purged.
 
-    Safe to run as often as one likes: each application is purged in its own
-    transaction, under its row lock, once.
+    Safe to run as often as one likes: each batch is purged in its own
+    transaction, under its applications' row locks, on their state as it is
+    then, in a fixed number of queries. A batch that fails is purged again
+    one application at a time, so one broken application keeps only itself.
     """
     now = now or timezone.now()
-    due = applications_due_for_purge(now=now).order_by("pk")
-    purged = 0
-    after = 0
-    while True:
-        ids = list(due.filter(pk__gt=after).values_list("pk", flat=True)[:batch_size])
-        if not ids:
-            return purged
-        after = ids[-1]
-        for application_id in ids:
-            try:
-                purged += application_purge(application_id=application_id, now=now)
-            except Exception:  # one broken row must not keep the rest
-                logger.exception("Purging application %s failed", application_id)
+    # The ids first, through the retention index (application_retention_idx).
+    due = sorted(
+        applications_due_for_purge(now=now).order_by().values_list("pk", flat=True)
+    )
+    return sum(
+        batch_or_one_by_one(
+            lambda ids: _purge_due(ids, now),
+            due[start : start + batch_size],
+            doing="Purging application",
+        )
+        for start in range(0, len(due), batch_size)
+    )
 
 
 def application_erase_for_account(*, application: Application, now) -> None:
@@ -1073,7 +1125,6 @@ def application_erase_for_account(*, application: Application, now) -> None:
             description="Withdrawn: the applicant deleted their account",
         )
     _purge(
-        application,
-        description="Personal data removed: the applicant deleted their account",
+        [(application, "Personal data removed: the applicant deleted their account")],
         now=now,
     )

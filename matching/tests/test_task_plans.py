@@ -7,7 +7,8 @@ reminders, surveys (followed up), the emails they caused, "notify me"
 requests long answered; and a cycle under way. A little of each task's
 work is due: emails to send, proposals overdue (their applications go back
 to staff), two pairings whose year ends (one never active: its pulses are
-read), two follow-up surveys, requests to answer. Each task of
+read), two follow-up surveys, requests to answer, two declined applications
+past the retention period. Each task of
 CELERY_BEAT_SCHEDULE runs, and every statement it ran is planned again
 with ``EXPLAIN (ANALYZE, FORMAT JSON)`` (in a savepoint, rolled back).
 
@@ -32,10 +33,11 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from accounts.models import User
 from applications import services as application_services
-from applications.models import Application
+from applications.models import Application, ApplicationEvent
 from conftest import require_service
 from matching import services as matching_services
 from mentorship import services
@@ -76,19 +78,21 @@ def _at(day, hour=12) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=UTC)
 
 
-def _people(count: int) -> list[int]:
+def _people(count: int, prefix: str = "plan") -> list[int]:
     password = make_password(None)
     User.objects.bulk_create(
         [
             User(
-                email=f"plan{n}@example.com", full_name=f"Person {n}", password=password
+                email=f"{prefix}{n}@example.com",
+                full_name=f"Person {n}",
+                password=password,
             )
             for n in range(count)
         ],
         batch_size=5000,
     )
     return list(
-        User.objects.filter(email__startswith="plan")
+        User.objects.filter(email__startswith=prefix)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
@@ -140,7 +144,9 @@ def load(today) -> dict:
     Pairing.objects.bulk_create(pairings, batch_size=5000)
     pairings = list(Pairing.objects.order_by("pk"))
     # Each mentee's application, matched: expiry sends some back to staff.
-    Application.objects.bulk_create(
+    # With its change history and its submission's event, as the purge
+    # reads them.
+    applications = bulk_create_with_history(
         [
             Application(
                 applicant_id=pairing.mentee_id,
@@ -150,6 +156,20 @@ def load(today) -> dict:
                 submitted_at=pairing.proposed_at - timedelta(days=60),
             )
             for pairing in pairings
+        ],
+        Application,
+        batch_size=5000,
+    )
+    ApplicationEvent.objects.bulk_create(
+        [
+            ApplicationEvent(
+                application=application,
+                at=application.submitted_at,
+                actor_id=application.applicant_id,
+                status=Application.Status.SUBMITTED,
+                description="Submitted",
+            )
+            for application in applications
         ],
         batch_size=5000,
     )
@@ -290,16 +310,33 @@ def load(today) -> dict:
     followed = SurveyResponse.objects.filter(pairing=late, kind="closing").update(
         follow_up_sent_at=None
     )
+    # Declined in the first cycle, longer ago than the retention period.
+    declined = Application.objects.bulk_create(
+        [
+            Application(
+                applicant_id=person,
+                cycle=cycles[0],
+                status=Application.Status.DECLINED,
+                practice_country="KE",
+                decided_at=now
+                - timedelta(days=settings.APPLICATION_RETENTION_DAYS + 1),
+            )
+            for person in _people(2, "declined")
+        ]
+    )
     with connection.cursor() as cursor:
         for model in (User, Application, Pairing, CheckIn, Activity, PulseAnswer):
             cursor.execute(f'ANALYZE "{model._meta.db_table}"')
         for model in (Reminder, SurveyResponse, OutboundEmail, OpeningNotification):
+            cursor.execute(f'ANALYZE "{model._meta.db_table}"')
+        for model in (Application.history.model, ApplicationEvent):
             cursor.execute(f'ANALYZE "{model._meta.db_table}"')
     return {
         "open_cycle": open_cycle,
         "expired": len(proposed),
         "closing": len(ending),
         "follow_ups": followed,
+        "purged": len(declined),
     }
 
 
@@ -401,6 +438,8 @@ def test_the_periodic_tasks_main_queries_use_indexes(postgresql):
         "mentorship_pulseanswer",
         "mentorship_surveyresponse",
         "applications_application",
+        "applications_historicalapplication",
+        "applications_applicationevent",
     } <= set(large), large
     done, wrong = {}, {}
     with patch.object(services, "_send_in_background"):
@@ -422,6 +461,6 @@ def test_the_periodic_tasks_main_queries_use_indexes(postgresql):
         # Nothing of theirs is due in this data; their selecting queries are
         # planned all the same.
         "mentorship.tasks.sweep_data_exports": {"expired": 0, "queued": 0},
-        "applications.tasks.purge_old_applications": 0,
+        "applications.tasks.purge_old_applications": due["purged"],
     }
     assert wrong == {}

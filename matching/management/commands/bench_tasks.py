@@ -7,8 +7,10 @@ the world, then runs, each as the beat would: the monthly reminders at
 reminders due there are written), the same hour again (nothing new may be
 written: the scan alone), the weekly digests, the outbox sweep, the expiry
 of unanswered proposals, the close of the year on the day after it ends
-(every pair at once), and the follow-up surveys six months later. Emails
-are written to the outbox as usual; handing them to a worker is left out (a
+(every pair at once), the follow-up surveys six months later, and the
+daily retention purge on the day ``--applications`` applications of last
+year's cycle, declined or withdrawn, fall due. Emails are written to the
+outbox as usual; handing them to a worker is left out (a
 worker's sending is timed by nothing here). Prints each task's time,
 queries and work done, ending with one JSON line.
 """
@@ -20,7 +22,9 @@ from unittest.mock import patch
 
 from django.core.management.base import BaseCommand
 from django.db import connection
+from django.utils import timezone
 
+from applications import services as application_services
 from matching import bench
 from matching import services as matching_services
 from mentorship import services
@@ -36,11 +40,26 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--pairings", type=int, default=20_000)
+        parser.add_argument(
+            "--applications",
+            type=int,
+            default=20_000,
+            help="declined or withdrawn a year ago, due for the retention purge",
+        )
 
-    def handle(self, *args, pairings, **options):
+    def handle(self, *args, pairings, applications, **options):
         bench.reset(NAME)
         cycle = bench.bench_cycle(NAME, months_in=MONTHS_IN)
         bench.fill(cycle, pairings, name=NAME, log=self.stdout.write)
+        purge_day = timezone.now()
+        bench.fill_decided(
+            # Decided in the weeks before last year's cycle began.
+            bench.bench_cycle(f"{NAME}, last year", months_in=MONTHS_IN + 3),
+            applications,
+            name=NAME,
+            decided_before=application_services.retention_cutoff(purge_day),
+            log=self.stdout.write,
+        )
         under_way = Pairing.objects.filter(
             cycle=cycle, status__in=Pairing.UNDER_WAY
         ).count()
@@ -77,6 +96,10 @@ class Command(BaseCommand):
                     now=add_months_dt(year_over, 6) + timedelta(days=1)
                 ),
             ),
+            (
+                "retention purge",
+                lambda: application_services.applications_purge_due(now=purge_day),
+            ),
         ]
         results = {}
         self.stdout.write(
@@ -112,6 +135,7 @@ class Command(BaseCommand):
                     "database": connection.vendor,
                     "pairings": pairings,
                     "under_way": under_way,
+                    "applications_due": applications,
                     "tasks": results,
                 }
             )
