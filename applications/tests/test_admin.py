@@ -1,9 +1,11 @@
 """The review queue and the decision pages in admin, as staff use them."""
 
 import pytest
+from django.contrib.admin.templatetags import admin_list
 from django.core import mail
 from django.urls import reverse
 
+from accounts.admin_pages import plain_results
 from accounts.models import Interest
 from applications import services
 from applications.models import Application, DeclineReason
@@ -305,6 +307,39 @@ def test_the_queue_shows_what_staff_decide_on(client, staff, queue):
         "All but drafts",
     ):
         assert text in html, text
+
+
+def test_the_queue_s_rows_are_djangos_own_cell_for_cell(client, staff, queue):
+    """The rows are written a row at a time (accounts.admin_pages.
+    plain_results), in the HTML Django's admin writes a cell at a time."""
+    application = queue["reviewing"][0]
+    application.applicant.full_name = "Ana <Souza> & co"
+    application.applicant.save()
+    services.application_rate(application_id=application.pk, actor=staff, rating=4)
+    services.application_override_eligibility(
+        application_id=queue["ineligible"].pk,
+        actor=staff,
+        criterion="country_of_practice",
+        outcome="pass",
+        note="Works across the border.",
+    )
+    client.force_login(staff)
+    for params in ({}, {"o": "-5.3", "status": "under_review"}, {"q": "example"}):
+        cl = client.get(LIST, params).context["cl"]
+        djangos = ["".join(row) for row in admin_list.results(cl)]
+        assert len(djangos) == len(cl.result_list) > 0
+        assert ["".join(row) for row in plain_results(cl)] == djangos
+    html = client.get(LIST).content.decode()
+    assert "Ana &lt;Souza&gt; &amp; co" in html
+    assert f'href="{change_url(application)}"' in html
+
+
+def test_a_pop_up_list_gets_djangos_own_rows(client, staff, queue):
+    client.force_login(staff)
+    cl = client.get(LIST, {"_popup": "1"}).context["cl"]
+    rows = list(plain_results(cl))
+    assert [len(row) for row in rows] == [len(cl.list_display)] * len(rows)
+    assert "data-popup-opener" in "".join(rows[0])
 
 
 def test_the_queue_filters(client, staff, queue, mentee, open_cycle):
