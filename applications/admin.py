@@ -21,6 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone, translation
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
 from django_countries import countries
 
 from accounts.admin_pages import (
@@ -222,6 +223,55 @@ def _country_and_region(code: str, language: str) -> tuple[str, str]:
 # The queue's filters
 
 
+@lru_cache(maxsize=512)
+def _country_options(selected: str, language: str) -> str:
+    """The countries as options, ``selected`` marked: written once for each
+    country (and language), not on each visit."""
+    with translation.override(language):
+        return format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (code, " selected" if code == selected else "", name)
+                for code, name in countries
+            ),
+        )
+
+
+class CountryFilter(admin.ChoicesFieldListFilter):
+    """The country of practice chosen from a drop-down list, in a form that
+    sends the list's other filters, search and order along, where Django
+    writes a link with its own address for each of some 250 countries: a
+    side bar longer than the page, and a tenth of the queue's time. The
+    address is Django's (``practice_country__exact``); "All" sends it empty,
+    which filters nothing."""
+
+    template = "admin/applications/application/country_filter.html"
+
+    def __init__(self, field, request, params, *args, **kwargs):
+        super().__init__(field, request, params, *args, **kwargs)
+        if self.lookup_val == [""]:
+            del self.used_parameters[self.lookup_kwarg]
+            self.lookup_val = None
+
+    def choices(self, changelist):
+        left_out = (self.lookup_kwarg, self.lookup_kwarg_isnull)
+        selected = self.lookup_val[-1] if self.lookup_val else ""
+        yield {
+            "selected": self.lookup_val is None,
+            "display": _("All"),
+            "kept": [
+                (name, value)
+                for name, values in changelist.filter_params.items()
+                if name not in left_out
+                for value in values
+            ],
+            "options": _country_options(
+                selected if selected in countries else "", translation.get_language()
+            ),
+        }
+
+
 class StatusFilter(admin.SimpleListFilter):
     """Drafts are the applicant's own until submitted: the queue leaves them
     out unless staff ask for them."""
@@ -397,7 +447,7 @@ class ApplicationAdmin(PlainActionCheckboxMixin, HistoryAdmin):
         StatusFilter,
         NeedsMyReviewFilter,
         RegionFilter,
-        "practice_country",
+        ("practice_country", CountryFilter),
         EligibilityFilter,
         "interests",
         "reviewer",

@@ -384,6 +384,38 @@ def test_the_queue_filters(client, staff, queue, mentee, open_cycle):
     assert fewest[0].applicant.full_name == "Lin Wei"
 
 
+def test_the_country_filter_is_a_list_that_keeps_the_other_filters(
+    client, staff, queue
+):
+    client.force_login(staff)
+    params = {"status": "under_review", "q": "example", "o": "-5", "p": "1"}
+    html = client.get(LIST, params).content.decode()
+    country = "practice_country__exact"
+    assert f'<label for="id_filter_{country}"' in html
+    assert f'<select id="id_filter_{country}" name="{country}">' in html
+    assert '<option value="" selected>All</option>' in html  # nothing chosen
+    assert '<option value="CN">China</option>' in html
+    for name, value in params.items():
+        hidden = f'<input type="hidden" name="{name}" value="{value}">'
+        # Choosing a country starts again from the first page.
+        assert (hidden in html) == (name != "p"), name
+
+    def names(**params):
+        response = client.get(LIST, params)
+        assert response.status_code == 200
+        return {a.applicant.full_name for a in response.context["cl"].result_list}
+
+    # What the form sends: a country, or "All" (empty), with the rest.
+    assert names(**{country: "CN", "status": "under_review"}) == {"Lin Wei"}
+    assert names(**{country: "", "status": "under_review"}) == names(
+        status="under_review"
+    )
+    assert len(names(**{country: ""})) == 6
+    html = client.get(LIST, {country: "CN"}).content.decode()
+    assert '<option value="CN" selected>China</option>' in html
+    assert '<option value="" selected>All</option>' not in html
+
+
 def test_the_record_reads_as_a_whole(client, staff, under_review):
     client.force_login(staff)
     services.application_rate(
