@@ -4,6 +4,7 @@ import pytest
 from django.contrib.admin.templatetags import admin_list
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.admin_pages import plain_results
 from accounts.models import Interest
@@ -437,6 +438,18 @@ def test_the_record_reads_as_a_whole(client, staff, under_review):
         "staff_notes",
     ):
         assert text in html, text
+    # The timeline, a line for each change: when, status, what, note, who,
+    # and whether the applicant sees it.
+    at = timezone.localtime(
+        under_review.events.get(description="Rated 4 of 5").at
+    ).strftime("%d %b %Y %H:%M")
+    staff_url = reverse("admin:accounts_user_change", args=[staff.pk])
+    assert (
+        f"<tr><td>{at}</td><td>Under review</td><td>Rated 4 of 5</td>"
+        f'<td>Clear goals</td><td><a href="{staff_url}">Sam Staff</a></td>'
+        "<td>Yes</td></tr>"
+    ) in html
+    assert "<td>Submitted</td><td>Submitted</td><td>—</td>" in html
 
 
 def test_staff_notes_are_saved_from_the_record_and_history_is_read_only(

@@ -21,10 +21,11 @@ COUNTRIES = ["BR", "GH", "CN", "IN", "KE", "MX", "VN", "JO", "US", "EG"]
 # staff member's authenticator; and the session saved again (a savepoint, the
 # update, its release), which restarts its inactivity clock on every request.
 LIST_BOUND = 17
-# The record: session, user, the authenticator, the application and the same
-# related rows, career goals, the timeline with its actors, and the session's
-# save.
-RECORD_BOUND = 15
+# The record: session, user, the authenticator, the application joined with
+# its applicant, cycle, reviewer, rater and decline reason
+# (selectors.application_record), its interests, career goals and overrides,
+# and the timeline with its actors.
+RECORD_BOUND = 8
 
 
 def build(count, cycle, staff, start=0):
