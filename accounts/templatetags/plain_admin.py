@@ -1,11 +1,16 @@
-"""``{% plain_result_list cl %}``: Django admin's ``{% result_list cl %}``
-with the rows written by ``accounts.admin_pages.plain_results``."""
+"""Django admin's pages, written in Python where its templates are slow
+(see ``accounts.admin_pages``):
+
+- ``{% plain_result_list cl %}``: Django's ``{% result_list cl %}`` with the
+  rows written by ``plain_results``;
+- ``{% plain_app_list app_list show_changelinks %}``: Django's
+  ``admin/app_list.html``, by ``plain_app_list``."""
 
 from django import template
 from django.contrib.admin.templatetags import admin_list
 from django.contrib.admin.templatetags.base import InclusionAdminNode
 
-from accounts.admin_pages import plain_results
+from accounts.admin_pages import plain_app_list, plain_results
 
 register = template.Library()
 
@@ -30,3 +35,9 @@ def plain_result_list_tag(parser, token):
         template_name="change_list_results.html",
         takes_context=False,
     )
+
+
+@register.simple_tag(name="plain_app_list", takes_context=True)
+def plain_app_list_tag(context, app_list, show_changelinks=False):
+    request = context.get("request")
+    return plain_app_list(app_list, request.path if request else "", show_changelinks)
