@@ -44,6 +44,7 @@ from .models import (
 
 Status = Application.Status
 STATUS_LABELS = dict(Status.choices)
+OUTCOME_LABELS = dict(Application._meta.get_field("eligibility_outcome").flatchoices)
 
 # A confirmation page lists every application it acts on; more than this is
 # better done as several batches, filtered first.
@@ -54,6 +55,10 @@ RETENTION_PAGE_ROWS = 200
 
 def _local_date(value) -> str:
     return timezone.localtime(value).strftime("%d %b %Y")
+
+
+def _local_datetime(value) -> str:
+    return timezone.localtime(value).strftime("%d %b %Y %H:%M")
 
 
 @dataclass(frozen=True)
@@ -425,7 +430,7 @@ class ApplicationAdmin(PlainActionCheckboxMixin, HistoryAdmin):
         "eligibility_column",
         "years_column",
         "interests_column",
-        "submitted_at",
+        "submitted_column",
         "reviewer",
         "rating_column",
     ]
@@ -535,23 +540,33 @@ class ApplicationAdmin(PlainActionCheckboxMixin, HistoryAdmin):
             *_country_and_region(code, translation.get_language()),
         )
 
+    @admin.display(description="Submitted at", ordering="submitted_at")
+    def submitted_column(self, obj):
+        # Written as the record's page writes times: Django's own format
+        # (``display_for_field``) took 25 µs a row.
+        if obj.submitted_at is None:
+            return "—"
+        return format_html(
+            '<span class="nowrap">{}</span>', _local_datetime(obj.submitted_at)
+        )
+
     @admin.display(description="Eligibility", ordering="eligibility_outcome")
     def eligibility_column(self, obj):
         if not obj.eligibility_outcome:
             return "—"
-        failed = ", ".join(r["label"] for r in obj.failed_criteria)
-        overridden = bool(obj.overrides())
+        notes = [", ".join(r["label"] for r in obj.failed_criteria)]
+        if obj.overrides():
+            notes.append("✎ overridden by staff")
         return format_html(
-            "<strong>{}</strong>{}{}",
-            obj.get_eligibility_outcome_display(),
-            format_html("<br><small>{}</small>", failed) if failed else "",
-            format_html("<br><small>{}</small>", "✎ overridden by staff")
-            if overridden
-            else "",
+            "<strong>{}</strong>{}",
+            OUTCOME_LABELS.get(obj.eligibility_outcome, obj.eligibility_outcome),
+            format_html_join("", "<br><small>{}</small>", ((n,) for n in notes if n)),
         )
 
     # Fewest years first; those still in training have none at all. Nulls are
-    # placed explicitly, since databases disagree on where they go.
+    # placed explicitly, since databases disagree on where they go. Numbers
+    # are given as text, which the admin shows as it is, without formatting
+    # it as a number first.
     @admin.display(
         description="Years since training",
         ordering=OrderBy(
@@ -561,12 +576,13 @@ class ApplicationAdmin(PlainActionCheckboxMixin, HistoryAdmin):
     def years_column(self, obj):
         if obj.still_in_training:
             return "In training"
-        return "—" if obj.years_since_training is None else obj.years_since_training
+        years = obj.years_since_training
+        return "—" if years is None else str(years)
 
     # Unrated sorts as 0, below every rating, on every database.
     @admin.display(description="Rating", ordering=Coalesce("rating", 0))
     def rating_column(self, obj):
-        return obj.rating or "—"
+        return str(obj.rating) if obj.rating else "—"
 
     @admin.display(description="Interests")
     def interests_column(self, obj):
@@ -596,7 +612,7 @@ class ApplicationAdmin(PlainActionCheckboxMixin, HistoryAdmin):
         rating = "—"
         if obj.rating:
             rating = f"{obj.rating} of 5 by {obj.rated_by or 'unknown'}, " + (
-                timezone.localtime(obj.rated_at).strftime("%d %b %Y %H:%M")
+                _local_datetime(obj.rated_at)
             )
         rows = [
             ("Reviewer", str(obj.reviewer) if obj.reviewer else "Nobody yet"),
@@ -619,7 +635,7 @@ class ApplicationAdmin(PlainActionCheckboxMixin, HistoryAdmin):
                     "<br><strong>Overridden</strong> by {} on {} (the rule said "
                     "“{}”): {}",
                     override.by or "unknown",
-                    timezone.localtime(override.at).strftime("%d %b %Y %H:%M"),
+                    _local_datetime(override.at),
                     eligibility.OUTCOME_LABELS[result["rule_outcome"]],
                     override.note,
                 )
@@ -707,7 +723,7 @@ class ApplicationAdmin(PlainActionCheckboxMixin, HistoryAdmin):
                 "<td>{}</td></tr>",
                 (
                     (
-                        timezone.localtime(event.at).strftime("%d %b %Y %H:%M"),
+                        _local_datetime(event.at),
                         STATUS_LABELS.get(event.status, event.status),
                         event.description,
                         event.note or "—",

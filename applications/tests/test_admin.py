@@ -1,5 +1,7 @@
 """The review queue and the decision pages in admin, as staff use them."""
 
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.contrib.admin.templatetags import admin_list
 from django.core import mail
@@ -383,6 +385,25 @@ def test_the_queue_filters(client, staff, queue, mentee, open_cycle):
     assert most[0].applicant.full_name == "Priya Raman"
     assert most[len(most) - 1].applicant.full_name == "Lin Wei"
     assert fewest[0].applicant.full_name == "Lin Wei"
+    # Newest first, as the queue opens; oldest first on a click.
+    column = client.get(LIST).context["cl"].list_display.index("submitted_column")
+    oldest = client.get(LIST, {"o": f"{column}"}).context["cl"].result_list
+    assert [a.pk for a in oldest] == sorted(a.pk for a in oldest)
+    newest = client.get(LIST).context["cl"].result_list
+    assert [a.pk for a in newest] == sorted((a.pk for a in newest), reverse=True)
+
+
+def test_the_queue_s_times_read_as_the_record_s(client, staff, queue):
+    """Day, month, year and time in the staff member's time zone, kept on one
+    line."""
+    client.force_login(staff)
+    html = client.get(LIST).content.decode()
+    application = queue["waiting"]
+    at = application.submitted_at.astimezone(ZoneInfo(staff.time_zone))
+    assert (
+        '<td class="field-submitted_column"><span class="nowrap">'
+        f"{at:%d %b %Y %H:%M}</span></td>"
+    ) in html
 
 
 def test_the_country_filter_is_a_list_that_keeps_the_other_filters(
