@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, F, OrderBy, OuterRef, Q
 from django.db.models.functions import Coalesce
@@ -503,6 +504,13 @@ class ApplicationAdmin(PlainActionCheckboxMixin, HistoryAdmin):
 
     def get_queryset(self, request):
         return selectors.review_queue(super().get_queryset(request))
+
+    def get_paginator(self, request, queryset, *args, **kwargs):
+        paginator = super().get_paginator(request, queryset, *args, **kwargs)
+        # Sorted or paged through, but neither filtered nor searched.
+        if set(request.GET) <= {ORDER_VAR, PAGE_VAR}:
+            paginator.count = selectors.whole_queue_count(queryset)
+        return paginator
 
     def get_object(self, request, object_id, from_field=None):
         """Django's, with the record's related rows fetched as one record

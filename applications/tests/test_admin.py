@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.admin.templatetags import admin_list
 from django.core import mail
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -436,6 +437,37 @@ def test_the_country_filter_is_a_list_that_keeps_the_other_filters(
     html = client.get(LIST, {country: "CN"}).content.decode()
     assert '<option value="CN" selected>China</option>' in html
     assert '<option value="" selected>All</option>' not in html
+
+
+def test_the_whole_queue_s_count_is_shared_for_a_minute(
+    client, staff, queue, open_cycle, settings
+):
+    """The unfiltered queue's count (every application but drafts) is
+    shared for QUEUE_COUNT_SECONDS; its rows, and every filtered or searched
+    page's count, are read afresh."""
+    client.force_login(staff)
+
+    def count(**params):
+        return client.get(LIST, params).context["cl"].result_count
+
+    assert count() == 6
+    late = make_submitted(
+        make_user("late@example.com", full_name="Leila Late", country="MA"),
+        open_cycle,
+    )
+    page = client.get(LIST, {"o": "-8"})
+    assert page.context["cl"].result_count == 6  # shared, sorted or not
+    assert late in page.context["cl"].result_list
+    assert count(status="submitted") == 2  # Omar's and Leila's
+    assert count(q="example.com") == 7
+    cache.clear()  # the minute is over
+    assert count() == 7
+    settings.QUEUE_COUNT_SECONDS = 0
+    make_submitted(
+        make_user("later@example.com", full_name="Lars Later", country="NO"),
+        open_cycle,
+    )
+    assert count() == 8
 
 
 def test_the_record_reads_as_a_whole(client, staff, under_review):
