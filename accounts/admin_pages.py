@@ -14,7 +14,8 @@ does, without a form widget's template per row, ``plain_results`` a list's
 rows as Django does, a row at a time rather than a cell at a time (``{%
 plain_result_list cl %}`` in a change list template), and ``plain_app_list``
 the list of models of the admin's index and of the side bar on every admin
-page (``templates/admin/app_list.html``); the tags are in
+page (``templates/admin/app_list.html``), and ``plain_fieldset`` a change
+form's fieldset of read-only fields; the tags are in
 ``accounts/templatetags/plain_admin.py``.
 """
 
@@ -382,3 +383,56 @@ def _model_html(label: str, model, here: str, show_changelinks: bool) -> str:
 def _braces(text: str) -> str:
     """A translated text made a format string for ``format_html``."""
     return text.replace("{", "{{").replace("}", "}}")
+
+
+def plain_fieldset(fieldset, *, heading_level, prefix, id_prefix, id_suffix):
+    """Django's ``admin/includes/fieldset.html`` (Django 5.2), the same HTML
+    but for the spaces between tags, for a fieldset whose fields are all
+    read-only, one a line, without help texts, description or collapsing;
+    None for any other, which Django's template writes. An application's
+    record is mostly such fieldsets, whose template took 3.5 ms of the
+    page."""
+    if fieldset.description or fieldset.is_collapsible:
+        return None
+    lines = []
+    for line in fieldset:
+        fields = list(line)
+        if (
+            len(fields) != 1
+            or not fields[0].is_readonly
+            or fields[0].field["help_text"]
+        ):
+            return None
+        lines.append((line, fields[0]))
+    heading_id = f"{prefix}-{id_prefix}-{id_suffix}-heading"
+    if fieldset.name:
+        opening = format_html(
+            '<fieldset class="module aligned {}" aria-labelledby="{}">'
+            '<h{} id="{}" class="fieldset-heading">{}</h{}>',
+            fieldset.classes,
+            heading_id,
+            heading_level,
+            heading_id,
+            fieldset.name,
+            heading_level,
+        )
+    else:
+        opening = format_html('<fieldset class="module aligned {}">', fieldset.classes)
+    return format_html(
+        "{}{}</fieldset>",
+        opening,
+        format_html_join(
+            "",
+            '<div class="form-row{}{}"><div><div class="flex-container">{}'
+            '<div class="readonly">{}</div></div></div></div>',
+            (
+                (
+                    "" if line.has_visible_field else " hidden",
+                    f" field-{field.field['name']}" if field.field["name"] else "",
+                    field.label_tag(),
+                    field.contents(),
+                )
+                for line, field in lines
+            ),
+        ),
+    )

@@ -4,13 +4,17 @@
 - ``{% plain_result_list cl %}``: Django's ``{% result_list cl %}`` with the
   rows written by ``plain_results``;
 - ``{% plain_app_list app_list show_changelinks %}``: Django's
-  ``admin/app_list.html``, by ``plain_app_list``."""
+  ``admin/app_list.html``, by ``plain_app_list``;
+- ``{% plain_fieldset fieldset … as html %}``: Django's
+  ``admin/includes/fieldset.html`` for a read-only fieldset, by
+  ``plain_fieldset``; empty for any other, which the template then includes
+  as Django does."""
 
 from django import template
 from django.contrib.admin.templatetags import admin_list
 from django.contrib.admin.templatetags.base import InclusionAdminNode
 
-from accounts.admin_pages import plain_app_list, plain_results
+from accounts.admin_pages import plain_app_list, plain_fieldset, plain_results
 
 register = template.Library()
 
@@ -41,3 +45,14 @@ def plain_result_list_tag(parser, token):
 def plain_app_list_tag(context, app_list, show_changelinks=False):
     request = context.get("request")
     return plain_app_list(app_list, request.path if request else "", show_changelinks)
+
+
+@register.simple_tag(name="plain_fieldset")
+def plain_fieldset_tag(fieldset, heading_level, prefix, id_prefix, id_suffix):
+    return plain_fieldset(
+        fieldset,
+        heading_level=heading_level,
+        prefix=prefix,
+        id_prefix=id_prefix,
+        id_suffix=id_suffix,
+    )

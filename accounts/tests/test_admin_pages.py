@@ -1,4 +1,3 @@
-import re
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ from django.urls import reverse
 
 from accounts.admin_pages import PlainActionCheckboxMixin, plain_app_list, plain_results
 from accounts.models import User
-from conftest import make_user
+from conftest import make_user, squeezed
 
 
 def test_the_plain_selection_checkbox_is_djangos_own(db):
@@ -44,11 +43,6 @@ DJANGOS_TEMPLATES = Engine(
     dirs=[Path(admin.__file__).parent / "templates"],
     libraries={"i18n": "django.templatetags.i18n"},
 )
-
-
-def squeezed(html: str) -> str:
-    """HTML without the spaces next to its tags, which templates leave."""
-    return re.sub(r"\s+<", "<", re.sub(r">\s+", ">", html)).strip()
 
 
 @pytest.mark.parametrize("who", ["superuser", "viewer", "nobody"])

@@ -6,14 +6,15 @@ import pytest
 from django.contrib.admin.templatetags import admin_list
 from django.core import mail
 from django.core.cache import cache
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.admin_pages import plain_results
+from accounts.admin_pages import plain_fieldset, plain_results
 from accounts.models import Interest
 from applications import services
 from applications.models import Application, DeclineReason
-from conftest import make_user
+from conftest import make_user, squeezed
 from mentorship.models import OutboundEmail
 
 from .conftest import make_submitted
@@ -503,6 +504,37 @@ def test_the_record_reads_as_a_whole(client, staff, under_review):
         "<td>Yes</td></tr>"
     ) in html
     assert "<td>Submitted</td><td>Submitted</td><td>—</td>" in html
+
+
+@pytest.mark.parametrize("purged", [False, True])
+def test_the_record_s_read_only_fieldsets_are_djangos_own(
+    client, staff, under_review, purged
+):
+    """The record's fieldsets of read-only fields are written in Python
+    (accounts.admin_pages.plain_fieldset), in the HTML of Django's
+    template; the one with the editable staff notes is Django's."""
+    if purged:
+        Application.objects.filter(pk=under_review.pk).update(
+            purged_at=timezone.now(), applicant=None
+        )
+    client.force_login(staff)
+    response = client.get(change_url(under_review))
+    html = squeezed(response.content.decode())
+    plain = 0
+    for index, fieldset in enumerate(response.context["adminform"]):
+        place = {"heading_level": 2, "prefix": "fieldset", "id_prefix": 0}
+        djangos = squeezed(
+            render_to_string(
+                "admin/includes/fieldset.html",
+                {"fieldset": fieldset, "id_suffix": index, **place},
+            )
+        )
+        ours = plain_fieldset(fieldset, id_suffix=index, **place)
+        if ours is not None:
+            assert squeezed(ours) == djangos, fieldset.name
+            plain += 1
+        assert djangos in html, fieldset.name
+    assert plain == 4  # all but the review's, with its notes and help text
 
 
 def test_staff_notes_are_saved_from_the_record_and_history_is_read_only(
