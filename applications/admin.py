@@ -257,7 +257,7 @@ class CountryFilter(admin.ChoicesFieldListFilter):
     """The country of practice chosen from a drop-down list, in a form that
     sends the list's other filters, search and order along, where Django
     writes a link with its own address for each of some 250 countries: a
-    side bar longer than the page, and a tenth of the queue's time. The
+    side bar longer than the page, and about 3 ms of the queue's. The
     address is Django's (``practice_country__exact``); "All" sends it empty,
     which filters nothing."""
 
@@ -711,9 +711,9 @@ class ApplicationAdmin(PlainActionCheckboxMixin, HistoryAdmin):
         url = reverse("applications:cv", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, obj.cv_filename)
 
-    # Written as one table: Django's inline built a form for each line and
-    # rendered each of its six cells through the admin's field machinery
-    # (about 1 ms a line, 4 ms for none), for a timeline nobody edits.
+    # Written as one table: as a read-only inline, Django built a formset
+    # and a form for each line and rendered each of its six cells through
+    # the admin's field machinery, for a timeline nobody edits.
     @admin.display(description="Status changes")
     def timeline(self, obj):
         events = obj.events.select_related("actor")
