@@ -542,11 +542,7 @@ def test_staff_notes_are_saved_from_the_record_and_history_is_read_only(
 ):
     client.force_login(staff)
     page = client.get(change_url(under_review))
-    data = {
-        "staff_notes": "Call her about the June start.",
-        "events-TOTAL_FORMS": "0",
-        "events-INITIAL_FORMS": "0",
-    }
+    data = {"staff_notes": "Call her about the June start."}
     response = client.post(change_url(under_review), data)
     assert response.status_code == 302, page
     under_review.refresh_from_db()
