@@ -1,6 +1,7 @@
 """The small cast every test can use, and the test-wide defaults."""
 
 import os
+import re
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -80,6 +81,13 @@ def require_service(name, check):
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
+
+
+def squeezed(html: str) -> str:
+    """HTML without the spaces next to its tags, which templates leave: to
+    compare what Django's admin templates write with what our code writes
+    in their place."""
+    return re.sub(r"\s+<", "<", re.sub(r">\s+", ">", html)).strip()
 
 
 def make_user(email, *, two_factor=None, **fields):

@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 
 from .models import EligibilityOverride
@@ -24,4 +26,39 @@ def review_queue(queryset: QuerySet) -> QuerySet:
             queryset=EligibilityOverride.objects.select_related("by"),
             to_attr="listed_overrides",
         ),
+    )
+
+
+def application_record(queryset: QuerySet) -> QuerySet:
+    """One application with everything its admin page shows: the people,
+    cycle and decline reason joined to it (a query, where the queue's
+    prefetches, right for a page of rows, take one each), then its
+    interests, career goals and overrides."""
+    return queryset.select_related(
+        "applicant", "cycle", "reviewer", "rated_by", "decline_reason"
+    ).prefetch_related(
+        Prefetch("interests", to_attr="listed_interests"),
+        "career_goals",
+        Prefetch(
+            "eligibility_overrides",
+            queryset=EligibilityOverride.objects.select_related("by"),
+            to_attr="listed_overrides",
+        ),
+    )
+
+
+def whole_queue_count(queryset: QuerySet) -> int:
+    """How many applications the unfiltered review queue (``queryset``:
+    every one but the drafts) lists, shared for ``QUEUE_COUNT_SECONDS``.
+
+    Counting 100,000 applications is about 5 ms of the page, the same on
+    every visit. Shared, the number (and the number of pages) may lag up to
+    a minute behind the rows, which are always read afresh: with the newest
+    first, a new submission shows at the top at once."""
+    if not settings.QUEUE_COUNT_SECONDS:
+        return queryset.count()
+    return cache.get_or_set(
+        "applications:whole-queue-count",
+        queryset.count,
+        settings.QUEUE_COUNT_SECONDS,
     )

@@ -407,6 +407,10 @@ if not DEBUG:
 # How long the staff dashboard's counts of a cycle are shared before they are
 # counted again (seconds); 0 counts them on every request.
 PROGRESS_FIGURES_SECONDS = env.int("PROGRESS_FIGURES_SECONDS", default=60)
+# The same for the count of the whole review queue (every application but
+# the drafts), which its unfiltered pages show; a filtered or searched page
+# counts afresh.
+QUEUE_COUNT_SECONDS = env.int("QUEUE_COUNT_SECONDS", default=60)
 
 # A page that does nothing, for `manage.py bench_pages` to compare the site's
 # pages with, in the same run on the same server: /bench/minimal/. Off unless

@@ -1,7 +1,15 @@
-from django.contrib import admin
+from pathlib import Path
 
-from accounts.admin_pages import PlainActionCheckboxMixin
+import pytest
+from django.contrib import admin
+from django.contrib.admin.templatetags import admin_list
+from django.contrib.auth.models import Permission
+from django.template import Context, Engine
+from django.urls import reverse
+
+from accounts.admin_pages import PlainActionCheckboxMixin, plain_app_list, plain_results
 from accounts.models import User
+from conftest import make_user, squeezed
 
 
 def test_the_plain_selection_checkbox_is_djangos_own(db):
@@ -9,3 +17,61 @@ def test_the_plain_selection_checkbox_is_djangos_own(db):
     model_admin = admin.site.get_model_admin(User)
     djangos = admin.ModelAdmin.action_checkbox(model_admin, person)
     assert PlainActionCheckboxMixin().action_checkbox(person) == djangos
+
+
+def test_plain_rows_are_djangos_own_on_every_list(client, staff, mentee, mentor):
+    """Every admin list with rows, Django's rows and the plain ones side by
+    side: fields of each kind (booleans, dates, foreign keys), methods,
+    links; lists with editable cells fall back to Django's rows."""
+    client.force_login(staff)
+    compared = 0
+    for model in admin.site._registry:
+        url = reverse(
+            f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist"
+        )
+        response = client.get(url)
+        if response.status_code != 200 or "cl" not in response.context:
+            continue
+        cl = response.context["cl"]
+        djangos = ["".join(row) for row in admin_list.results(cl)]
+        assert ["".join(row) for row in plain_results(cl)] == djangos, model
+        compared += bool(djangos)
+    assert compared >= 5
+
+
+DJANGOS_TEMPLATES = Engine(
+    dirs=[Path(admin.__file__).parent / "templates"],
+    libraries={"i18n": "django.templatetags.i18n"},
+)
+
+
+@pytest.mark.parametrize("who", ["superuser", "viewer", "nobody"])
+@pytest.mark.parametrize("show_changelinks", [True, False])
+def test_the_plain_app_list_is_djangos_own(rf, staff, who, show_changelinks):
+    """The admin's index (with its change links) and every admin page's side
+    bar (without), the current app and model marked, a model someone may
+    only view, and nothing to show."""
+    person = staff
+    if who != "superuser":
+        person = make_user(f"{who}@example.com", is_staff=True)
+    if who == "viewer":
+        person.user_permissions.add(Permission.objects.get(codename="view_cycle"))
+        person = type(person).objects.get(pk=person.pk)  # permissions re-read
+    path = reverse("admin:mentorship_cycle_changelist")
+    request = rf.get(path)
+    request.user = person
+    app_list = admin.site.get_app_list(request)
+    assert bool(app_list) == (who != "nobody")
+    context = {
+        "request": request,
+        "app_list": app_list,
+        "show_changelinks": show_changelinks,
+    }
+    djangos = DJANGOS_TEMPLATES.get_template("admin/app_list.html").render(
+        Context(context)
+    )
+    ours = plain_app_list(app_list, path, show_changelinks)
+    assert squeezed(ours) == squeezed(djangos)
+    if who == "viewer":
+        assert "current-model" in ours
+        assert ("viewlink" in ours) == show_changelinks

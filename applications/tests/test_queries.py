@@ -16,15 +16,16 @@ LIST = reverse("admin:applications_application_changelist")
 COUNTRIES = ["BR", "GH", "CN", "IN", "KE", "MX", "VN", "JO", "US", "EG"]
 # The list: session, user, whether the staff member has an authenticator
 # (accounts.middleware), the cycle, interest and reviewer filters' choices,
-# the page's count, its rows, then (see selectors.review_queue) applicants,
-# cycles, reviewers, raters, interests, and overrides with their authors; the
-# staff member's authenticator; and the session saved again (a savepoint, the
-# update, its release), which restarts its inactivity clock on every request.
-LIST_BOUND = 17
-# The record: session, user, the authenticator, the application and the same
-# related rows, career goals, the timeline with its actors, and the session's
-# save.
-RECORD_BOUND = 15
+# its rows, then (see selectors.review_queue) applicants, cycles, reviewers,
+# raters, interests, and overrides with their authors. The count of the whole
+# queue is shared (selectors.whole_queue_count); a filtered or searched page
+# counts its own, one more.
+LIST_BOUND = 13
+# The record: session, user, the authenticator, the application joined with
+# its applicant, cycle, reviewer, rater and decline reason
+# (selectors.application_record), its interests, career goals and overrides,
+# and the timeline with its actors.
+RECORD_BOUND = 8
 
 
 def build(count, cycle, staff, start=0):

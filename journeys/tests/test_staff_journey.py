@@ -233,6 +233,15 @@ def test_staff_review_match_accept_and_schedule_the_intro_call(
             expect(row).to_contain_text(text)
     check_page(page, "staff-02-queue-filtered")
     queue_url = page.url
+    # The country is chosen from a list, with the other filters kept.
+    filters.get_by_label("Country where you practise or train now").select_option(
+        label="Brazil"
+    )
+    filters.get_by_role("button", name="Filter").click()
+    expect(page).to_have_url(re.compile(r"status=under_review"))
+    expect(rows(page)).to_have_count(1)
+    expect(page.locator("#result_list")).to_contain_text("Ana Souza")
+    page.goto(queue_url)
 
     # 2. Amara's application: her answers and how each rule judged them.
     page.get_by_role("link", name=re.compile("Amara Okafor")).click()
