@@ -20,6 +20,7 @@ from simple_history.utils import bulk_create_with_history
 from accounts.demo_large import mentee_place, mentor_place
 from accounts.models import User
 from applications.models import Application, ApplicationEvent, EligibilityOverride
+from mentorship import services as mentorship_services
 from mentorship.models import (
     CheckIn,
     Cycle,
@@ -236,6 +237,9 @@ def _batch(cycle, name, numbers, mentors, password, random_):
         if pairing.attention and random_.random() < 0.3:
             nudges.append(StaffContact(pairing=pairing, kind=StaffContact.Kind.NUDGE))
     CheckIn.objects.bulk_create(contacts)
+    mentorship_services.pairing_last_contact_refresh(
+        Pairing.objects.filter(cycle=cycle, mentee_id__in=users.values())
+    )
     PulseAnswer.objects.bulk_create(pulses)
     StaffContact.objects.bulk_create(nudges)
 

@@ -171,6 +171,7 @@ def _seed_year_under_way():
             notes="Went through the study protocol draft." if number == 3 else "",
             confirmation=CheckIn.Confirmation.CONFIRMED,
         )
+    mentorship_services.pairing_last_contact_refresh([pairing.pk])
     # Through the services, so the plan's history names who wrote what.
     paper = mentorship_services.plan_objective_save(
         pairing_id=pairing.pk,

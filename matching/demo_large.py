@@ -18,6 +18,7 @@ from accounts.models import MentorProfile, User
 from accounts.regions import sub_region_of
 from applications.demo_large import matched_per_cycle
 from applications.models import Application
+from mentorship import services as mentorship_services
 from mentorship.demo_large import cycles
 from mentorship.models import (
     Activity,
@@ -273,6 +274,9 @@ def _cycle(cycle, index, over, scale, mentors, regions, staff, today) -> int:
     PairingEvent.objects.bulk_create(events, batch_size=BATCH)
     IntroCall.objects.bulk_create(calls, batch_size=BATCH)
     CheckIn.objects.bulk_create(contacts, batch_size=BATCH)
+    mentorship_services.pairing_last_contact_refresh(
+        Pairing.objects.filter(cycle=cycle, mentee__email__startswith="large.")
+    )
     Objective.objects.bulk_create(objectives, batch_size=BATCH)
     activities = [
         Activity(

@@ -293,6 +293,11 @@ class Pairing(models.Model):
     attention = models.CharField(
         max_length=16, choices=Attention.choices, default="", blank=True
     )
+    # The day of the latest contact that counts (not disputed), kept by
+    # services.pairing_last_contact_refresh whenever a contact is logged or
+    # disputed: the staff dashboard orders the pairs needing attention by it,
+    # which, worked out from the contacts, meant a lookup per flagged pair.
+    last_contact_on = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-proposed_at", "-pk"]

@@ -355,15 +355,8 @@ def with_months(pairings, *, today: date | None = None) -> list[Pairing]:
     return pairings
 
 
-def _last_contact() -> Subquery:
-    contacts = CheckIn.objects.filter(pairing=OuterRef("pk")).exclude(
-        confirmation=CheckIn.Confirmation.DISPUTED
-    )
-    return Subquery(contacts.order_by("-occurred_on").values("occurred_on")[:1])
-
-
 # Longest out of touch first, never in touch before all.
-ATTENTION_ORDER = (F("last_contact").asc(nulls_first=True), "starts_on", "pk")
+ATTENTION_ORDER = (F("last_contact_on").asc(nulls_first=True), "starts_on", "pk")
 
 
 def pairings_needing_attention(cycle: Cycle) -> QuerySet[Pairing]:
@@ -373,22 +366,19 @@ def pairings_needing_attention(cycle: Cycle) -> QuerySet[Pairing]:
     return (
         Pairing.objects.filter(cycle=cycle, status__in=Pairing.UNDER_WAY)
         .exclude(attention="")
-        .annotate(last_contact=_last_contact())
         .order_by(*ATTENTION_ORDER)
     )
 
 
 def attention_rows(page: QuerySet[Pairing]) -> QuerySet[Pairing]:
     """A slice of ``pairings_needing_attention``, in its order, with the
-    pair's people, their last contact and the last thing staff did about
-    them. One query, which orders every flagged pair by its last contact but
-    joins the rest for the slice's pairs only."""
+    pair's people and the last thing staff did about them, looked up for the
+    slice's pairs only. One query."""
     staff = StaffContact.objects.filter(pairing=OuterRef("pk")).order_by("-at", "-pk")
     return (
         Pairing.objects.filter(pk__in=page.values("pk"))
         .select_related("mentee", "mentor")
         .annotate(
-            last_contact=_last_contact(),
             last_staff_at=Subquery(staff.values("at")[:1]),
             last_staff_kind=Subquery(staff.values("kind")[:1]),
         )

@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -1074,6 +1074,7 @@ def checkin_log(
         notes_private=notes_private,
     )
     checkin.topics.set(topics)
+    pairing_last_contact_refresh([pairing.pk])
     pairing_record(
         pairing,
         actor=author,
@@ -1102,6 +1103,19 @@ def checkin_log(
     return checkin
 
 
+def pairing_last_contact_refresh(pairings) -> None:
+    """Store each of these pairings' latest contact that counts
+    (``Pairing.last_contact_on``), from their contacts: one statement
+    however many. ``pairings``: a queryset of them, or their ids."""
+    latest = (
+        CheckIn.objects.filter(pairing=OuterRef("pk"))
+        .exclude(confirmation=CheckIn.Confirmation.DISPUTED)
+        .order_by("-occurred_on")
+        .values("occurred_on")[:1]
+    )
+    Pairing.objects.filter(pk__in=pairings).update(last_contact_on=Subquery(latest))
+
+
 @transaction.atomic
 def checkin_answer(*, checkin_id: int, user: User, agree: bool) -> CheckIn:
     """The other person says whether the logged contact happened. A "that's
@@ -1126,6 +1140,7 @@ def checkin_answer(*, checkin_id: int, user: User, agree: bool) -> CheckIn:
     checkin.answered_at = timezone.now()
     checkin.save(update_fields=["confirmation", "answered_at"])
     if not agree:
+        pairing_last_contact_refresh([pairing.pk])
         pairing_record(
             pairing,
             actor=user,

@@ -70,3 +70,14 @@ def test_the_large_demo_builds_a_whole_program_once(db, settings, tmp_path):
     assert {"completed", "ended", "active", "cancelled"} <= statuses
     assert CheckIn.objects.filter(pairing__in=large).exclude(month=0).exists()
     assert not CheckIn.objects.filter(pairing__in=large, month=0).exists()
+    # Each pairing keeps its latest contact that counts, as its contacts say.
+    kept = dict(large.values_list("pk", "last_contact_on"))
+    latest = dict.fromkeys(kept)
+    for pairing_id, day in (
+        CheckIn.objects.filter(pairing__in=large)
+        .exclude(confirmation=CheckIn.Confirmation.DISPUTED)
+        .values_list("pairing_id", "occurred_on")
+    ):
+        latest[pairing_id] = max(filter(None, [latest[pairing_id], day]))
+    assert kept == latest
+    assert any(kept.values())

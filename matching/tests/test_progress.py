@@ -20,6 +20,7 @@ from conftest import make_user
 from matching import selectors
 from matching.views import url_for_each
 from mentorship import selectors as mentorship_selectors
+from mentorship import services as mentorship_services
 from mentorship.models import (
     CheckIn,
     Cycle,
@@ -88,7 +89,7 @@ def pair(
 
 
 def contact(pairing, day, **fields):
-    return CheckIn.objects.create(
+    checkin = CheckIn.objects.create(
         pairing=pairing,
         author=pairing.mentee,
         occurred_on=day,
@@ -98,6 +99,8 @@ def contact(pairing, day, **fields):
         minutes=30,
         **fields,
     )
+    mentorship_services.pairing_last_contact_refresh([pairing.pk])
+    return checkin
 
 
 @pytest.fixture
@@ -348,7 +351,7 @@ def test_the_pages_of_pairs_needing_attention_follow_on_in_order(
         page = client.get(URL, {"cycle": cycle.pk, "page": number})
         shown += [row.pk for row in page.context["attention"]]
     assert shown == [pairing.pk for pairing in expected]
-    assert [row.last_contact for row in page.context["attention"]] == [
+    assert [row.last_contact_on for row in page.context["attention"]] == [
         date(2027, 3, 18),
         date(2027, 3, 20),
     ]

@@ -195,6 +195,33 @@ def test_contacts_are_logged_only_while_the_pairing_is_under_way(pairing, mentee
         )
 
 
+def test_the_pairing_keeps_the_day_of_its_latest_contact_that_counts(
+    pairing, mentee, mentor
+):
+    def log(day):
+        return services.checkin_log(
+            pairing_id=pairing.pk,
+            author=mentee,
+            occurred_on=day,
+            way="video",
+            initiated_by="mentee",
+            minutes=30,
+        )
+
+    def stored():
+        pairing.refresh_from_db()
+        return pairing.last_contact_on
+
+    today = timezone.localdate()
+    assert stored() is None
+    latest = log(today - timedelta(days=3))
+    assert stored() == today - timedelta(days=3)
+    log(today - timedelta(days=20))  # logged late: not the latest
+    assert stored() == today - timedelta(days=3)
+    services.checkin_answer(checkin_id=latest.pk, user=mentor, agree=False)
+    assert stored() == today - timedelta(days=20)  # a disputed one does not count
+
+
 def test_the_pairing_page_query_count_does_not_grow_with_contacts(
     client, pairing, mentee, django_assert_max_num_queries
 ):
