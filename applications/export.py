@@ -88,7 +88,7 @@ def csv_lines(queryset) -> Iterator[str]:
     a large export neither waits for every row nor holds them all in memory."""
     applications = (
         selectors.review_queue(queryset)
-        .prefetch_related("career_goals")
+        .prefetch_related("career_goals", "decline_reason")
         .iterator(chunk_size=CHUNK)
     )
     writer = csv.writer(Echo())

@@ -6,8 +6,9 @@ from .models import EligibilityOverride
 
 
 def review_queue(queryset: QuerySet) -> QuerySet:
-    """Applications with everything the review queue and its export show, in
-    a fixed number of queries whatever the number of rows.
+    """Applications with everything the review queue's columns show (the
+    export adds what only it shows), in a fixed number of queries whatever
+    the number of rows.
 
     Related rows are prefetched rather than joined: the page's own query then
     reads one table, which keeps deep pages and sorting cheap at scale.
@@ -18,8 +19,6 @@ def review_queue(queryset: QuerySet) -> QuerySet:
         "applicant",
         "cycle",
         "reviewer",
-        "rated_by",
-        "decline_reason",
         Prefetch("interests", to_attr="listed_interests"),
         Prefetch(
             "eligibility_overrides",

@@ -2,10 +2,13 @@ import csv
 import io
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from applications import services
 from applications.export import escape_cell
+from applications.models import Application, DeclineReason
 from conftest import make_user
 
 from .conftest import make_submitted
@@ -72,6 +75,40 @@ def test_the_export_follows_the_list_s_filters_and_escapes(client, staff, open_c
     assert ana["interests"]
 
     assert read(client.get(EXPORT, {"q": "nobody-matches"})) == []
+
+
+def test_the_export_costs_the_same_queries_for_few_or_many_declined(
+    client, staff, open_cycle
+):
+    reasons = list(DeclineReason.objects.all()[:2])
+
+    def decline(n):
+        for i in range(n):
+            person = make_user(f"declined{Application.objects.count()}@example.com")
+            application = make_submitted(person, open_cycle)
+            services.application_start_review(
+                application_id=application.pk, actor=staff
+            )
+            services.application_decline(
+                application_id=application.pk,
+                actor=staff,
+                reason=reasons[i % len(reasons)],
+                message="",
+                note="",
+            )
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            rows = read(client.get(EXPORT, {"status": "declined"}))
+        return len(captured), rows
+
+    client.force_login(staff)
+    decline(2)
+    few, _ = queries()
+    decline(8)
+    many, rows = queries()
+    assert many == few
+    assert {row["decline reason"] for row in rows} == {r.title for r in reasons}
 
 
 def test_a_bad_filter_goes_back_to_the_list(client, staff):
