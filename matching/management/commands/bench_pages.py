@@ -16,7 +16,8 @@ in each, so that a change in the machine's load (other work on it) falls
 on every page alike. Prints p50 and p95 latency, throughput, the ratio of
 each page's throughput to the minimal page's and the goals met, ending
 with one JSON line; then profiles the slowest page in this process,
-through Django's test client with DEBUG off.
+through Django's test client with DEBUG off. With ``--in-process`` it
+serves nothing: it times each page one request at a time in this process.
 
 The client shares the machine with the server: on a small machine the
 threads' own work and anything else running are part of every figure.
@@ -100,9 +101,24 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-profile", action="store_true", help="skip the slowest page's profile"
         )
+        parser.add_argument(
+            "--in-process",
+            action="store_true",
+            help="no server: time each page one request at a time in this "
+            "process (DEBUG off), with its queries, and stop",
+        )
 
     def handle(
-        self, *args, requests, concurrency, rounds, workers, port, no_profile, **kw
+        self,
+        *args,
+        requests,
+        concurrency,
+        rounds,
+        workers,
+        port,
+        no_profile,
+        in_process,
+        **kw,
     ):
         if connection.vendor != "postgresql" or not os.environ.get("DATABASE_URL"):
             raise CommandError(
@@ -114,6 +130,9 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         pages = self._pages()
+        if in_process:
+            self._in_process(pages, repeat=max(requests // 10, 5))
+            return
         sessions = {
             page.user.pk: _session_for(page.user) for page in pages if page.user
         }
@@ -295,6 +314,57 @@ class Command(BaseCommand):
             "minimal view's requests a second, round by round: "
             + ", ".join(f"{rps:.0f}" for rps in results["minimal view"]["rps_by_round"])
             + "."
+        )
+
+    def _in_process(self, pages: list[Page], repeat: int):
+        """Each page's time for one request at a time, in this process: the
+        median of ``repeat`` requests after three to warm up, and the
+        queries of one of them."""
+        self.stdout.write(
+            f"One request at a time in this process, DEBUG off, the median of {repeat}:"
+        )
+        header = f"{'page':<22}{'median ms':>11}{'min ms':>9}{'queries':>9}"
+        self.stdout.write(header)
+        self.stdout.write("-" * len(header))
+        results = {}
+        with override_settings(
+            DEBUG=False, ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]
+        ):
+            for page in pages:
+                client = Client()
+                if page.user:
+                    client.force_login(page.user)
+                for _ in range(3):
+                    _read(client.get(page.path, secure=True))
+                reset_queries()
+                with CaptureQueriesContext(connection) as queries:
+                    _read(client.get(page.path, secure=True))
+                # Read now: the next request empties the log they are read from.
+                count = len(queries)
+                times = []
+                for _ in range(repeat):
+                    started = time.perf_counter()
+                    _read(client.get(page.path, secure=True))
+                    times.append((time.perf_counter() - started) * 1000)
+                results[page.name] = {
+                    "median_ms": round(statistics.median(times), 1),
+                    "min_ms": round(min(times), 1),
+                    "queries": count,
+                }
+                figures = results[page.name]
+                self.stdout.write(
+                    f"{page.name:<22}{figures['median_ms']:>11.1f}"
+                    f"{figures['min_ms']:>9.1f}{figures['queries']:>9}"
+                )
+        self.stdout.write(
+            json.dumps(
+                {
+                    "benchmark": "pages in process",
+                    "database": connection.vendor,
+                    "repeat": repeat,
+                    "pages": results,
+                }
+            )
         )
 
     def _profile(self, page: Page, repeat: int = 20):
