@@ -123,17 +123,15 @@ def _mentors(name, count, password) -> list[int]:
     )
 
 
-def _batch(cycle, name, numbers, mentors, password, random_):
-    today = timezone.localdate()
-    months_in = len(
-        [m for m in program_months(cycle.program_starts_on, 12) if m[0] <= today]
-    )
-    emails = [MENTEE.format(name=name, number=n) for n in numbers]
+def _mentees(address, title, name, numbers, password):
+    """Mentees numbered ``numbers`` from around the world (those already
+    there kept): their addresses, and their ids by address."""
+    emails = [address.format(name=name, number=n) for n in numbers]
     User.objects.bulk_create(
         [
             User(
                 email=email,
-                full_name=f"Bench Mentee {n}",
+                full_name=f"{title} {n}",
                 country=mentee_place(n)[0],
                 time_zone=mentee_place(n)[1],
                 password=password,
@@ -143,6 +141,15 @@ def _batch(cycle, name, numbers, mentors, password, random_):
         ignore_conflicts=True,
     )
     users = dict(User.objects.filter(email__in=emails).values_list("email", "pk"))
+    return emails, users
+
+
+def _batch(cycle, name, numbers, mentors, password, random_):
+    today = timezone.localdate()
+    months_in = len(
+        [m for m in program_months(cycle.program_starts_on, 12) if m[0] <= today]
+    )
+    emails, users = _mentees(MENTEE, "Bench Mentee", name, numbers, password)
     submitted = datetime.combine(
         add_months(cycle.program_starts_on, -3), clock(9), tzinfo=UTC
     )
@@ -269,21 +276,9 @@ def fill_decided(cycle: Cycle, count: int, *, name: str, decided_before, log=pri
 
 
 def _decided_batch(cycle, name, numbers, staff, content_type, before, random_):
-    password = staff.password
-    emails = [APPLICANT.format(name=name, number=n) for n in numbers]
-    User.objects.bulk_create(
-        [
-            User(
-                email=email,
-                full_name=f"Bench Applicant {n}",
-                country=mentee_place(n)[0],
-                time_zone=mentee_place(n)[1],
-                password=password,
-            )
-            for n, email in zip(numbers, emails, strict=True)
-        ]
+    emails, users = _mentees(
+        APPLICANT, "Bench Applicant", name, numbers, staff.password
     )
-    users = dict(User.objects.filter(email__in=emails).values_list("email", "pk"))
     applications = []
     for n, email in zip(numbers, emails, strict=True):
         decided_at = before - timedelta(minutes=random_.randint(1, 2 * 24 * 60))
