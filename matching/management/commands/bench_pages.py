@@ -331,16 +331,7 @@ class Command(BaseCommand):
             DEBUG=False, ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]
         ):
             for page in pages:
-                client = Client()
-                if page.user:
-                    client.force_login(page.user)
-                for _ in range(3):
-                    _read(client.get(page.path, secure=True))
-                reset_queries()
-                with CaptureQueriesContext(connection) as queries:
-                    _read(client.get(page.path, secure=True))
-                # Read now: the next request empties the log they are read from.
-                count = len(queries)
+                client, _, count, _ = _warmed_up(page)
                 times = []
                 for _ in range(repeat):
                     started = time.perf_counter()
@@ -369,24 +360,10 @@ class Command(BaseCommand):
 
     def _profile(self, page: Page, repeat: int = 20):
         """Where the time of one request to ``page`` goes, in this process."""
-        client = Client()
-        if page.user:
-            client.force_login(page.user)
         with override_settings(
             DEBUG=False, ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]
         ):
-            # As through the TLS-terminating proxy (production redirects
-            # plain HTTP).
-            for _ in range(3):
-                _read(client.get(page.path, secure=True))
-            reset_queries()  # a full query log would capture nothing
-            with CaptureQueriesContext(connection) as queries:
-                started = time.perf_counter()
-                _read(client.get(page.path, secure=True))
-                one = (time.perf_counter() - started) * 1000
-            # Read now: the next request empties the log they are read from.
-            count = len(queries)
-            sql_ms = sum(float(q["time"]) for q in queries.captured_queries) * 1000
+            client, one, count, sql_ms = _warmed_up(page)
             profiler = cProfile.Profile()
             profiler.enable()
             for _ in range(repeat):
@@ -406,6 +383,26 @@ class Command(BaseCommand):
             30,
         )
         self.stdout.write(out.getvalue())
+
+
+def _warmed_up(page: Page) -> tuple[Client, float, int, float]:
+    """A client signed in as the page's person, after three requests to warm
+    up, and one more request's milliseconds, queries and their
+    milliseconds. Requests go as through the TLS-terminating proxy
+    (production redirects plain HTTP)."""
+    client = Client()
+    if page.user:
+        client.force_login(page.user)
+    for _ in range(3):
+        _read(client.get(page.path, secure=True))
+    reset_queries()  # a full query log would capture nothing
+    with CaptureQueriesContext(connection) as queries:
+        started = time.perf_counter()
+        _read(client.get(page.path, secure=True))
+        one = (time.perf_counter() - started) * 1000
+    # Read now: the next request empties the log they are read from.
+    sql_ms = sum(float(q["time"]) for q in queries.captured_queries) * 1000
+    return client, one, len(queries), sql_ms
 
 
 def _user_of(pages: list[Page], name: str) -> User:
