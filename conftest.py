@@ -5,6 +5,7 @@ import re
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.contrib import admin
 from django.core.cache import cache, caches
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -61,6 +62,7 @@ def _test_defaults(settings, tmp_path):
     # the process, so the new one would still hold the last test's counters.
     cache.clear()
     caches["fragments"].clear()
+    admin.site.forget_app_lists()
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     # Hashing a password the production way takes a noticeable fraction of a
     # second; tests make hundreds of users.

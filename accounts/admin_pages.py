@@ -34,6 +34,7 @@ from django.contrib.admin.utils import (
     display_for_value,
     quote,
 )
+from django.core.cache import caches
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models, router
 from django.urls import NoReverseMatch, reverse
@@ -289,8 +290,24 @@ def plain_app_list(app_list, path: str, show_changelinks: bool) -> str:
         nothing = _("You don’t have permission to view or edit anything.")  # noqa: RUF001
         return format_html("<p>{}</p>", nothing)
     here = url_quote(path)
-    return format_html_join(
-        "", "{}", ((_app_html(app, here, show_changelinks),) for app in app_list)
+
+    def html():
+        return format_html_join(
+            "", "{}", ((_app_html(app, here, show_changelinks),) for app in app_list)
+        )
+
+    key = getattr(app_list, "key", "")
+    if not key:
+        return html()
+    # A list the admin site keeps (``accounts.admin_site.AppList``) is written
+    # once a process for each way the address marks its app and model current.
+    current = "".join(
+        f"{_at(app['app_url'], here):d}"
+        + "".join(f"{_at(model.get('admin_url'), here):d}" for model in app["models"])
+        for app in app_list
+    )
+    return caches["fragments"].get_or_set(
+        f"{key}:{show_changelinks:d}:{current}", html, None
     )
 
 

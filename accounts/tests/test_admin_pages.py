@@ -8,6 +8,7 @@ from django.template import Context, Engine
 from django.urls import reverse
 
 from accounts.admin_pages import PlainActionCheckboxMixin, plain_app_list, plain_results
+from accounts.admin_site import APP_LISTS_KEPT
 from accounts.models import User
 from conftest import make_user, squeezed
 
@@ -57,21 +58,78 @@ def test_the_plain_app_list_is_djangos_own(rf, staff, who, show_changelinks):
     if who == "viewer":
         person.user_permissions.add(Permission.objects.get(codename="view_cycle"))
         person = type(person).objects.get(pk=person.pk)  # permissions re-read
-    path = reverse("admin:mentorship_cycle_changelist")
-    request = rf.get(path)
-    request.user = person
-    app_list = admin.site.get_app_list(request)
-    assert bool(app_list) == (who != "nobody")
-    context = {
-        "request": request,
-        "app_list": app_list,
-        "show_changelinks": show_changelinks,
-    }
-    djangos = DJANGOS_TEMPLATES.get_template("admin/app_list.html").render(
-        Context(context)
-    )
-    ours = plain_app_list(app_list, path, show_changelinks)
-    assert squeezed(ours) == squeezed(djangos)
-    if who == "viewer":
-        assert "current-model" in ours
-        assert ("viewlink" in ours) == show_changelinks
+    # Each address twice: written, then as kept; each marks another model.
+    for path in [
+        reverse("admin:mentorship_cycle_changelist"),
+        reverse("admin:mentorship_cycle_changelist"),
+        reverse("admin:mentorship_cycle_change", args=[7]),
+        reverse("admin:index"),
+        reverse("admin:index"),
+        reverse("admin:accounts_user_changelist"),
+    ]:
+        request = rf.get(path)
+        request.user = person
+        app_list = admin.site.get_app_list(request)
+        assert bool(app_list) == (who != "nobody")
+        context = {
+            "request": request,
+            "app_list": app_list,
+            "show_changelinks": show_changelinks,
+        }
+        djangos = DJANGOS_TEMPLATES.get_template("admin/app_list.html").render(
+            Context(context)
+        )
+        ours = plain_app_list(app_list, path, show_changelinks)
+        assert squeezed(ours) == squeezed(djangos), path
+        if who == "viewer":
+            assert ("current-model" in ours) == ("cycle" in path)
+            assert ("viewlink" in ours) == show_changelinks
+
+
+def _model_names(rf, person) -> list[str]:
+    request = rf.get(reverse("admin:index"))
+    request.user = type(person).objects.get(pk=person.pk)  # permissions re-read
+    return [
+        model["object_name"]
+        for app in admin.site.get_app_list(request)
+        for model in app["models"]
+    ]
+
+
+def test_the_app_list_follows_each_persons_permissions(rf, staff):
+    """The admin site keeps each list it builds (``AdminSite.get_app_list``):
+    a permission given or taken away shows at once, and two people with
+    different permissions see their own."""
+    viewer = make_user("viewer@example.com", is_staff=True)
+    other = make_user("other@example.com", is_staff=True)
+    assert _model_names(rf, viewer) == []
+    viewer.user_permissions.add(Permission.objects.get(codename="view_cycle"))
+    assert _model_names(rf, viewer) == ["Cycle"]
+    other.user_permissions.add(Permission.objects.get(codename="view_pairing"))
+    assert _model_names(rf, other) == ["Pairing"]
+    viewer.user_permissions.add(Permission.objects.get(codename="view_pairing"))
+    assert _model_names(rf, viewer) == ["Cycle", "Pairing"]
+    viewer.user_permissions.remove(Permission.objects.get(codename="view_cycle"))
+    assert _model_names(rf, viewer) == ["Pairing"]
+    assert len(_model_names(rf, staff)) == len(admin.site._registry)
+
+
+def test_the_admin_site_keeps_one_list_per_set_of_permissions(rf, staff):
+    request = rf.get(reverse("admin:index"))
+    request.user = staff
+    kept = admin.site.get_app_list(request)
+    assert admin.site.get_app_list(request) is kept
+    assert admin.site.get_app_list(request, "mentorship") is not kept
+    for n in range(3):
+        viewer = make_user(f"viewer{n}@example.com", is_staff=True)
+        viewer.user_permissions.add(Permission.objects.get(codename="view_cycle"))
+        _model_names(rf, viewer)
+    assert len(admin.site._app_lists) == 3  # the same permissions, kept once
+    # People with as many different permissions as there are lists kept: the
+    # process forgets the lists it has rather than grow.
+    for n, permission in enumerate(Permission.objects.all()[:APP_LISTS_KEPT]):
+        viewer = make_user(f"other{n}@example.com", is_staff=True)
+        viewer.user_permissions.add(permission)
+        _model_names(rf, viewer)
+        assert 1 <= len(admin.site._app_lists) <= APP_LISTS_KEPT
+    assert admin.site.get_app_list(request) is not kept
