@@ -21,6 +21,7 @@ form's fieldset of read-only fields; the tags are in
 
 import contextlib
 import datetime
+import functools
 from urllib.parse import quote as url_quote
 
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -38,10 +39,13 @@ from django.core.cache import caches
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models, router
 from django.urls import NoReverseMatch, reverse
+from django.utils import translation
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
+
+from .links import url_for_each
 
 # How far a row's name reaches: a check-in names its pairing, which names
 # its mentee, mentor and cycle.
@@ -147,12 +151,21 @@ class PlainActionCheckboxMixin:
 
     def action_checkbox(self, obj):
         return format_html(
-            '<input type="checkbox" name="{}" value="{}" class="action-select" '
-            'aria-label="{}">',
+            _checkbox_html(translation.get_language()),
             ACTION_CHECKBOX_NAME,
             obj.pk,
-            format_html(_("Select this object for an action - {}"), str(obj)),
+            str(obj),
         )
+
+
+@functools.cache
+def _checkbox_html(language: str | None) -> str:
+    """The checkbox with its label in ``language``, which Django's
+    translation gives as a format string for the row's name, as it is."""
+    return (
+        '<input type="checkbox" name="{}" value="{}" class="action-select" '
+        f'aria-label="{_("Select this object for an action - {}")}">'
+    )
 
 
 def plain_results(cl):
@@ -220,6 +233,8 @@ class _Column:
         tag = "th" if first else "td"
         cell = '<a href="{}">{}</a>' if link else "{}"
         self.html = f'<{tag} class="{{}}">{cell}</{tag}>'
+        if link:
+            self.url_for = _row_links(cl)
 
     def cell(self, result) -> tuple:
         try:
@@ -227,11 +242,7 @@ class _Column:
         except ObjectDoesNotExist:
             classes, text = self.classes, self.default_empty
         if self.link:
-            url = add_preserved_filters(
-                {"preserved_filters": self.cl.preserved_filters, "opts": self.cl.opts},
-                self.cl.url_for_result(result),
-            )
-            return classes, url, text
+            return classes, self.url_for(result), text
         return classes, text
 
     def display(self, result):
@@ -253,6 +264,35 @@ class _Column:
         if isinstance(field, (models.DateField, models.TimeField, models.ForeignKey)):
             return self.nowrap, text
         return self.classes, text
+
+
+def _row_links(cl):
+    """Django's link from a list to each row's page, with the list's filters
+    kept (``add_preserved_filters(…, cl.url_for_result(row))``), for rows
+    with integer keys: the address reversed once, the filters, the same for
+    every row, added once. A filtered list took a ``reverse`` and a
+    ``resolve`` a row."""
+    opts = cl.opts
+    link_for = url_for_each(
+        f"admin:{opts.app_label}_{opts.model_name}_change",
+        current_app=cl.model_admin.admin_site.name,
+    )
+    context = {"preserved_filters": cl.preserved_filters, "opts": opts}
+    filters = {}
+
+    def url_for(result) -> str:
+        pk = getattr(result, cl.pk_attname)
+        if type(pk) is not int:
+            return add_preserved_filters(context, cl.url_for_result(result))
+        url = link_for(pk)
+        if "query" not in filters:
+            with_filters = add_preserved_filters(context, url)
+            if not with_filters.startswith(url):
+                return with_filters
+            filters["query"] = with_filters.removeprefix(url)
+        return url + filters["query"]
+
+    return url_for
 
 
 def _plain_columns(cl) -> list[_Column] | None:

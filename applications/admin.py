@@ -565,10 +565,12 @@ class ApplicationAdmin(PlainActionCheckboxMixin, HistoryAdmin):
         notes = [", ".join(r["label"] for r in obj.failed_criteria)]
         if obj.overrides():
             notes.append("✎ overridden by staff")
+        notes = [note for note in notes if note]
+        # One format_html a row: each call costs more than the text it makes.
         return format_html(
-            "<strong>{}</strong>{}",
+            "<strong>{}</strong>" + "<br><small>{}</small>" * len(notes),
             OUTCOME_LABELS.get(obj.eligibility_outcome, obj.eligibility_outcome),
-            format_html_join("", "<br><small>{}</small>", ((n,) for n in notes if n)),
+            *notes,
         )
 
     # Fewest years first; those still in training have none at all. Nulls are

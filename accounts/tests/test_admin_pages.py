@@ -6,6 +6,7 @@ from django.contrib.admin.templatetags import admin_list
 from django.contrib.auth.models import Permission
 from django.template import Context, Engine
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.admin_pages import PlainActionCheckboxMixin, plain_app_list, plain_results
 from accounts.admin_site import APP_LISTS_KEPT
@@ -13,24 +14,29 @@ from accounts.models import User
 from conftest import make_user, squeezed
 
 
-def test_the_plain_selection_checkbox_is_djangos_own(db):
+@pytest.mark.parametrize("language", ["en", "fr", "en"])
+def test_the_plain_selection_checkbox_is_djangos_own(db, language):
     person = User(pk=42, email="ana@example.com", full_name="Ana <Souza> & co")
     model_admin = admin.site.get_model_admin(User)
-    djangos = admin.ModelAdmin.action_checkbox(model_admin, person)
-    assert PlainActionCheckboxMixin().action_checkbox(person) == djangos
+    with translation.override(language):
+        djangos = admin.ModelAdmin.action_checkbox(model_admin, person)
+        assert PlainActionCheckboxMixin().action_checkbox(person) == djangos
+    assert ("Choisir cet objet" in djangos) == (language == "fr")
 
 
-def test_plain_rows_are_djangos_own_on_every_list(client, staff, mentee, mentor):
+@pytest.mark.parametrize("query", ["", "?o=-1&q=%20&p=1", "?_to_field=id"])
+def test_plain_rows_are_djangos_own_on_every_list(client, staff, mentee, mentor, query):
     """Every admin list with rows, Django's rows and the plain ones side by
     side: fields of each kind (booleans, dates, foreign keys), methods,
-    links; lists with editable cells fall back to Django's rows."""
+    links, which keep the list's order, search and page; lists with
+    editable cells, and pop-ups, fall back to Django's rows."""
     client.force_login(staff)
     compared = 0
     for model in admin.site._registry:
         url = reverse(
             f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist"
         )
-        response = client.get(url)
+        response = client.get(url + query)
         if response.status_code != 200 or "cl" not in response.context:
             continue
         cl = response.context["cl"]

@@ -3,6 +3,7 @@
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib import admin
 from django.contrib.admin.templatetags import admin_list
 from django.core import mail
 from django.core.cache import cache
@@ -13,7 +14,7 @@ from django.utils import timezone
 from accounts.admin_pages import plain_fieldset, plain_results
 from accounts.models import Interest
 from applications import services
-from applications.models import Application, DeclineReason
+from applications.models import Application, DeclineReason, EligibilityOverride
 from conftest import make_user, squeezed
 from mentorship.models import OutboundEmail
 
@@ -561,3 +562,36 @@ def test_staff_notes_are_saved_from_the_record_and_history_is_read_only(
     )
     assert client.get(revert_url).status_code == 200
     assert client.post(revert_url, {"staff_notes": "x"}).status_code == 403
+
+
+def test_the_eligibility_column_names_what_fails_and_any_override():
+    column = admin.site.get_model_admin(Application).eligibility_column
+    application = Application(
+        eligibility_outcome="fail",
+        eligibility=[
+            {"criterion": "country", "label": "Practises <abroad>", "outcome": "fail"},
+            {"criterion": "years", "label": "Early career", "outcome": "pass"},
+            {"criterion": "english", "label": "English", "outcome": "fail"},
+        ],
+    )
+    application.listed_overrides = []
+    assert column(application) == (
+        "<strong>Fails</strong><br><small>Practises &lt;abroad&gt;, English</small>"
+    )
+    application.listed_overrides = [EligibilityOverride(criterion="english")]
+    application.listed_overrides[0].outcome = "pass"
+    assert column(application) == (
+        "<strong>Fails</strong><br><small>Practises &lt;abroad&gt;</small>"
+        "<br><small>✎ overridden by staff</small>"
+    )
+    application.listed_overrides[0].criterion = "country"
+    application.eligibility = application.eligibility[:2]
+    application.eligibility_outcome = "pass"
+    assert column(application) == (
+        "<strong>Passes</strong><br><small>✎ overridden by staff</small>"
+    )
+    application.listed_overrides = []
+    application.eligibility = application.eligibility[1:2]
+    assert column(application) == "<strong>Passes</strong>"
+    application.eligibility_outcome = ""
+    assert column(application) == "—"

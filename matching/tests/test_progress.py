@@ -15,10 +15,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts.links import url_for_each
 from applications.models import Application, ApplicationEvent
 from conftest import make_user
 from matching import selectors
-from matching.views import url_for_each
 from mentorship import selectors as mentorship_selectors
 from mentorship import services as mentorship_services
 from mentorship.models import (
