@@ -287,6 +287,17 @@ class CountryFilter(admin.ChoicesFieldListFilter):
         }
 
 
+class SharedChoicesFilter(admin.RelatedFieldListFilter):
+    """Django's filter by a related row, its choices shared for a while
+    (``selectors.shared_filter_choices``)."""
+
+    def field_choices(self, field, request, model_admin):
+        read = super().field_choices
+        return selectors.shared_filter_choices(
+            self.field_path, lambda: read(field, request, model_admin)
+        )
+
+
 class StatusFilter(admin.SimpleListFilter):
     """Drafts are the applicant's own until submitted: the queue leaves them
     out unless staff ask for them."""
@@ -436,14 +447,14 @@ class ApplicationAdmin(PlainActionCheckboxMixin, HistoryAdmin):
         "rating_column",
     ]
     list_filter = [
-        "cycle",
+        ("cycle", SharedChoicesFilter),
         StatusFilter,
         NeedsMyReviewFilter,
         RegionFilter,
         ("practice_country", CountryFilter),
         EligibilityFilter,
-        "interests",
-        "reviewer",
+        ("interests", SharedChoicesFilter),
+        ("reviewer", SharedChoicesFilter),
         RetentionFilter,
     ]
     # Prefetched by get_queryset instead: see selectors.review_queue.

@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
@@ -43,6 +45,19 @@ def application_record(queryset: QuerySet) -> QuerySet:
             queryset=EligibilityOverride.objects.select_related("by"),
             to_attr="listed_overrides",
         ),
+    )
+
+
+def shared_filter_choices(name: str, choices: Callable[[], list]) -> list:
+    """The choices of the review queue's filter ``name`` (the cycles,
+    interests and staff it filters by: ``choices()`` reads them), shared
+    with the queue's count for ``QUEUE_COUNT_SECONDS``: a cycle, interest or
+    staff member added or renamed may take up to a minute to show in the
+    side bar. Read on every visit, they were three queries of the page."""
+    if not settings.QUEUE_COUNT_SECONDS:
+        return choices()
+    return cache.get_or_set(
+        f"applications:queue-filter:{name}", choices, settings.QUEUE_COUNT_SECONDS
     )
 
 

@@ -1,5 +1,6 @@
 """The review queue and the decision pages in admin, as staff use them."""
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,7 +17,7 @@ from accounts.models import Interest
 from applications import services
 from applications.models import Application, DeclineReason, EligibilityOverride
 from conftest import make_user, squeezed
-from mentorship.models import OutboundEmail
+from mentorship.models import Cycle, OutboundEmail
 
 from .conftest import make_submitted
 
@@ -470,6 +471,48 @@ def test_the_whole_queue_s_count_is_shared_for_a_minute(
         open_cycle,
     )
     assert count() == 8
+
+
+def test_the_queue_s_cycle_interest_and_reviewer_choices_are_shared_for_a_minute(
+    client, staff, queue, open_cycle, settings
+):
+    """The side bar's cycles, interests and staff to filter by are shared
+    with the count for QUEUE_COUNT_SECONDS; the rows they filter are not."""
+    client.force_login(staff)
+
+    def choices():
+        filters = client.get(LIST).context["cl"].filter_specs
+        return {
+            spec.field_path: [label for _, label in spec.lookup_choices]
+            for spec in filters
+            if hasattr(spec, "lookup_choices") and hasattr(spec, "field_path")
+        }
+
+    first = choices()
+    assert "cycle" not in first  # one cycle: nothing to choose
+    assert staff.full_name in first["reviewer"]
+    area = Interest.objects.filter(kind=Interest.Kind.AREA).first()
+    assert area.name in first["interests"]
+    Cycle.objects.create(
+        name="2027-2028",
+        opens_at=open_cycle.opens_at + timedelta(days=365),
+        closes_at=open_cycle.closes_at + timedelta(days=365),
+    )
+    newcomer = make_user("nadia@example.com", full_name="Nadia Staff", is_staff=True)
+    area.name = "Renamed area"
+    area.save()
+    assert choices() == first  # shared
+    later = client.get(LIST, {"cycle__id__exact": open_cycle.pk})
+    assert len(later.context["cl"].result_list) == 6  # rows read afresh
+    cache.clear()  # the minute is over
+    now = choices()
+    assert sorted(now["cycle"]) == ["2026-2027", "2027-2028"]
+    assert newcomer.full_name in now["reviewer"]
+    assert "Renamed area" in now["interests"]
+    settings.QUEUE_COUNT_SECONDS = 0
+    newcomer.full_name = "Nadia Renamed"
+    newcomer.save()
+    assert "Nadia Renamed" in choices()["reviewer"]
 
 
 def test_the_record_reads_as_a_whole(client, staff, under_review):
