@@ -574,7 +574,7 @@ class ApplicationAdmin(PlainActionCheckboxMixin, HistoryAdmin):
         if not obj.eligibility_outcome:
             return "—"
         notes = [", ".join(r["label"] for r in obj.failed_criteria)]
-        if obj.overrides():
+        if obj.override_outcomes:
             notes.append("✎ overridden by staff")
         notes = [note for note in notes if note]
         # One format_html a row: each call costs more than the text it makes.

@@ -87,7 +87,7 @@ def csv_lines(queryset) -> Iterator[str]:
     """The applications as CSV lines, read from the database in chunks so that
     a large export neither waits for every row nor holds them all in memory."""
     applications = (
-        selectors.review_queue(queryset)
+        selectors.with_overrides_listed(selectors.review_queue(queryset))
         .prefetch_related("career_goals", "decline_reason")
         .iterator(chunk_size=CHUNK)
     )

@@ -153,6 +153,11 @@ class Application(models.Model):
     eligibility_outcome = models.CharField(
         max_length=10, choices=EligibilityOutcome.choices, blank=True
     )
+    # Staff's outcome for each criterion they overrode ({criterion: "pass" or
+    # "fail"}), kept with the outcome above (services._refresh_outcome) from
+    # the EligibilityOverride rows, which hold the notes: the review queue's
+    # rows show what fails without reading the overrides.
+    override_outcomes = models.JSONField(default=dict, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -307,7 +312,13 @@ class Application(models.Model):
 
     @property
     def failed_criteria(self) -> list[dict]:
-        return [r for r in self.effective_eligibility if r["outcome"] == rules.FAIL]
+        """The criteria that fail, staff's outcome counting where they
+        overrode one (``override_outcomes``: no query)."""
+        return [
+            r
+            for r in rules.with_overrides(self.eligibility, self.override_outcomes)
+            if r["outcome"] == rules.FAIL
+        ]
 
     @property
     def years_since_training(self) -> int | None:

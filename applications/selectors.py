@@ -14,19 +14,27 @@ def review_queue(queryset: QuerySet) -> QuerySet:
 
     Related rows are prefetched rather than joined: the page's own query then
     reads one table, which keeps deep pages and sorting cheap at scale.
-    Interests and overrides land in plain lists (``listed_interests``,
-    ``listed_overrides``), which rows read without building querysets.
+    Interests land in a plain list (``listed_interests``), which rows read
+    without building querysets. What staff overrode is on the row itself
+    (``override_outcomes``); the overrides' notes are not shown.
     """
     return queryset.prefetch_related(
         "applicant",
         "cycle",
         "reviewer",
         Prefetch("interests", to_attr="listed_interests"),
+    )
+
+
+def with_overrides_listed(queryset: QuerySet) -> QuerySet:
+    """The applications with their overrides, notes and authors, in a plain
+    list (``listed_overrides``) that ``Application.overrides`` reads."""
+    return queryset.prefetch_related(
         Prefetch(
             "eligibility_overrides",
             queryset=EligibilityOverride.objects.select_related("by"),
             to_attr="listed_overrides",
-        ),
+        )
     )
 
 
@@ -35,16 +43,12 @@ def application_record(queryset: QuerySet) -> QuerySet:
     cycle and decline reason joined to it (a query, where the queue's
     prefetches, right for a page of rows, take one each), then its
     interests, career goals and overrides."""
-    return queryset.select_related(
-        "applicant", "cycle", "reviewer", "rated_by", "decline_reason"
-    ).prefetch_related(
-        Prefetch("interests", to_attr="listed_interests"),
-        "career_goals",
-        Prefetch(
-            "eligibility_overrides",
-            queryset=EligibilityOverride.objects.select_related("by"),
-            to_attr="listed_overrides",
-        ),
+    return with_overrides_listed(
+        queryset.select_related(
+            "applicant", "cycle", "reviewer", "rated_by", "decline_reason"
+        ).prefetch_related(
+            Prefetch("interests", to_attr="listed_interests"), "career_goals"
+        )
     )
 
 

@@ -105,11 +105,15 @@ def _save(application: Application, *, actor, reason: str, fields: list[str]):
 
 
 def _refresh_outcome(application: Application) -> None:
-    overrides = dict(
+    """The outcome and the overridden criteria' outcomes, from the rules'
+    results and staff's overrides: the caller saves both fields."""
+    application.override_outcomes = dict(
         application.eligibility_overrides.values_list("criterion", "outcome")
     )
     application.eligibility_outcome = eligibility.summarize(
-        eligibility.with_overrides(application.eligibility, overrides)
+        eligibility.with_overrides(
+            application.eligibility, application.override_outcomes
+        )
     )
 
 
@@ -285,7 +289,13 @@ def application_submit(*, application_id: int, actor: User) -> Application:
         application,
         actor=actor,
         reason=description,
-        fields=["eligibility", "eligibility_outcome", "status", "submitted_at"],
+        fields=[
+            "eligibility",
+            "eligibility_outcome",
+            "override_outcomes",
+            "status",
+            "submitted_at",
+        ],
     )
     event = _record(application, actor=actor, description=description)
     applicant = application.applicant
@@ -388,7 +398,7 @@ def application_resubmit(*, application_id: int, actor: User) -> Application:
         application,
         actor=actor,
         reason=description,
-        fields=["eligibility", "eligibility_outcome", "status"],
+        fields=["eligibility", "eligibility_outcome", "override_outcomes", "status"],
     )
     event = _record(application, actor=actor, description=description)
     _email_applicant(application, "resubmit", event=event)
@@ -713,7 +723,12 @@ def application_override_eligibility(
     verdict = "meets" if outcome == eligibility.PASS else "does not meet"
     description = f"Eligibility overridden: {verdict} “{label}”"
     _refresh_outcome(application)
-    _save(application, actor=actor, reason=description, fields=["eligibility_outcome"])
+    _save(
+        application,
+        actor=actor,
+        reason=description,
+        fields=["eligibility_outcome", "override_outcomes"],
+    )
     _record(application, actor=actor, description=description, note=note, internal=True)
     if (
         application.status == Status.INELIGIBLE
@@ -1002,6 +1017,7 @@ def _purge(purges: list[tuple[Application, str]], *, now) -> None:
         message_to_applicant="",
         staff_notes="",
         rating_comment="",
+        override_outcomes={},
         purged_at=now,
     )
     Application.history.filter(id__in=ids).delete()

@@ -307,6 +307,7 @@ def _decided_batch(cycle, name, numbers, staff, content_type, before, random_):
                 consent=True,
                 eligibility=[{"criterion": "monthly_hours", "outcome": "pass"}],
                 eligibility_outcome="eligible",
+                override_outcomes={"english_speaking": "pass"},  # as below
                 submitted_at=decided_at - timedelta(days=30),
                 created_at=decided_at - timedelta(days=32),
                 rating=3 if declined else None,

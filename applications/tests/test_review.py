@@ -1,9 +1,11 @@
 """The staff review services: each decision, its email, its record."""
 
 from datetime import timedelta
+from importlib import import_module
 
 import pytest
 import time_machine
+from django.apps import apps
 from django.core import mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -273,6 +275,78 @@ def test_overriding_the_criteria_staff_judge_makes_the_application_pass(
     cv = next(r for r in application.effective_eligibility if r["criterion"] == "cv")
     assert cv["outcome"] == "pass" and cv["rule_outcome"] == "review"
     assert cv["override"].note == "Read it: convincing." and cv["override"].by == staff
+    assert application.override_outcomes == {"cv": "pass", "interest_statement": "pass"}
+
+
+def _kept_as_the_overrides_say(application: Application) -> bool:
+    rows = dict(application.eligibility_overrides.values_list("criterion", "outcome"))
+    return application.override_outcomes == rows
+
+
+def test_the_application_keeps_what_staff_overrode_as_its_overrides_say(
+    submitted, staff, settings
+):
+    """``override_outcomes`` (what the review queue's rows read) follows the
+    overrides through a change of mind, a resubmission and the purge of the
+    personal data, which deletes the overrides' notes."""
+    for outcome in ("fail", "pass"):
+        services.application_override_eligibility(
+            application_id=submitted.pk,
+            actor=staff,
+            criterion="cv",
+            outcome=outcome,
+            note="Read it again.",
+        )
+        application = Application.objects.get()
+        assert application.override_outcomes == {"cv": outcome}
+        assert _kept_as_the_overrides_say(application)
+    assert application.failed_criteria == []
+    pk = submitted.pk
+    services.application_start_review(application_id=pk, actor=staff)
+    services.application_request_info(
+        application_id=pk, actor=staff, question="Send your CV in PDF."
+    )
+    services.application_resubmit(application_id=pk, actor=submitted.applicant)
+    application = Application.objects.get()
+    assert application.override_outcomes == {"cv": "pass"}
+    assert _kept_as_the_overrides_say(application)
+    services.application_start_review(application_id=pk, actor=staff)
+    services.application_decline(
+        application_id=pk, actor=staff, reason=DeclineReason.objects.first()
+    )
+    later = services.purge_date(Application.objects.get()) + timedelta(days=1)
+    assert services.application_purge(application_id=pk, now=later)
+    application = Application.objects.get()
+    assert application.override_outcomes == {}
+    assert _kept_as_the_overrides_say(application)
+
+
+def test_the_migration_fills_what_staff_overrode(submitted, staff):
+    migration = import_module(
+        "applications.migrations.0009_keep_override_outcomes_on_the_application"
+    )
+    EligibilityOverride.objects.create(
+        application=submitted,
+        criterion="cv",
+        outcome="fail",
+        note="Not a CV.",
+        by=staff,
+    )
+    EligibilityOverride.objects.create(
+        application=submitted,
+        criterion="interest_statement",
+        outcome="pass",
+        note="Clear.",
+        by=staff,
+    )
+    assert Application.objects.get().override_outcomes == {}
+    migration.fill_override_outcomes(apps, None)
+    application = Application.objects.get()
+    assert application.override_outcomes == {
+        "cv": "fail",
+        "interest_statement": "pass",
+    }
+    assert [r["criterion"] for r in application.failed_criteria] == ["cv"]
 
 
 def test_overriding_a_failed_criterion_reopens_an_ineligible_application(

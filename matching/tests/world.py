@@ -383,6 +383,9 @@ def build() -> World:
         note="Read it.",
         by=staff,
     )
+    Application.objects.filter(pk=application.pk).update(
+        override_outcomes={"cv": "pass"}
+    )
     past_application = _application(mentee, past, Application.Status.MATCHED)
     _application(ranking_mentee, open_, Application.Status.APPROVED)
 
@@ -521,6 +524,7 @@ def _copy(world: World, n: int) -> None:
     EligibilityOverride.objects.create(
         application=reviewed, criterion="cv", outcome="pass", note="Read.", by=staff
     )
+    Application.objects.filter(pk=reviewed.pk).update(override_outcomes={"cv": "pass"})
     _application(
         declined,
         world.open,
