@@ -14,9 +14,9 @@ threads, each request on a new connection as a browser's first one is
 made in ``--rounds`` rounds through all the pages, the minimal page first
 in each, so that a change in the machine's load (other work on it) falls
 on every page alike. Prints p50 and p95 latency, throughput, the ratio of
-each page's throughput to the minimal page's and the goals met, ending
-with one JSON line; then profiles the slowest page in this process,
-through Django's test client with DEBUG off. With ``--in-process`` it
+each page's throughput to the minimal page's and the goals each misses,
+then a profile of the slowest page in this process (through Django's test
+client, DEBUG off), and last one JSON line of the figures. With ``--in-process`` it
 serves nothing: it times each page one request at a time in this process.
 
 The client shares the machine with the server: on a small machine the
@@ -181,6 +181,10 @@ class Command(BaseCommand):
             figures["goals_met"] = not figures["goals_missed"]
         self._table(results, requests, concurrency, workers, load_before, load_after)
         slowest = max(pages, key=lambda page: results[page.name]["p50_ms"])
+        bad = {name: f["statuses"] for name, f in results.items() if f["errors"]}
+        if not no_profile and not bad:
+            self._profile(slowest)
+        # Last, so that a script reads the figures from the last line.
         self.stdout.write(
             json.dumps(
                 {
@@ -205,11 +209,8 @@ class Command(BaseCommand):
                 }
             )
         )
-        bad = {name: f["statuses"] for name, f in results.items() if f["errors"]}
         if bad:
             raise CommandError(f"Some requests did not answer 200: {bad}")
-        if not no_profile:
-            self._profile(slowest)
 
     def _ensure_large_data(self):
         call_command("migrate", interactive=False, verbosity=0)
