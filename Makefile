@@ -2,10 +2,12 @@
 # Python 3.11: the distribution's where it can make a virtual environment
 # (Debian builds it with profile-guided and link-time optimisation, which a
 # pyenv build lacks unless asked for: bench_pages' pages ran 10-15% faster
-# on it), else the first python3.11, or python3, on the PATH.
+# on it), else the first python3.11, or python3, on the PATH that can, else
+# the first on the PATH (whose venv module then says what is missing).
 PYTHON ?= $(shell for p in /usr/bin/python3.11 "$$(command -v python3.11)" \
 	"$$(command -v python3)"; do [ -x "$$p" ] && "$$p" -c 'import ensurepip' \
-	2>/dev/null && { echo "$$p"; break; }; done)
+	2>/dev/null && { echo "$$p"; exit 0; }; done; \
+	command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
