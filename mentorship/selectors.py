@@ -316,15 +316,17 @@ def cycle_progress(cycle: Cycle, *, today: date | None = None) -> CycleProgress:
 
 
 def _months_met(pairings) -> dict[int, set[int]]:
-    """For pairings already fetched: the months each was in touch. Two
-    queries, however many pairings."""
+    """For pairings already fetched: the months each was in touch. One
+    query, however many pairings."""
     met = defaultdict(set)
     ids = [pairing.pk for pairing in pairings]
-    for rows in met_months(Pairing.objects.filter(pk__in=ids)):
-        # Without the models' own order, which DISTINCT would take in.
-        pairs = rows.values_list("pairing_id", "month").order_by().distinct()
-        for pairing_id, month in pairs:
-            met[pairing_id].add(month)
+    counted, vouched = met_months(Pairing.objects.filter(pk__in=ids))
+    # Without the models' own order, which a UNION may not have in its parts.
+    pairs = counted.values_list("pairing_id", "month").order_by()
+    for pairing_id, month in pairs.union(
+        vouched.values_list("pairing_id", "month").order_by()
+    ):
+        met[pairing_id].add(month)
     return met
 
 
