@@ -35,7 +35,6 @@ from django.contrib.admin.utils import (
     display_for_value,
     quote,
 )
-from django.core.cache import caches
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models, router
 from django.urls import NoReverseMatch, reverse
@@ -286,10 +285,8 @@ def _row_links(cl):
             return add_preserved_filters(context, cl.url_for_result(result))
         url = link_for(pk)
         if "query" not in filters:
-            with_filters = add_preserved_filters(context, url)
-            if not with_filters.startswith(url):
-                return with_filters
-            filters["query"] = with_filters.removeprefix(url)
+            # What Django adds to a row's address: the same for every row.
+            filters["query"] = add_preserved_filters(context, url).removeprefix(url)
         return url + filters["query"]
 
     return url_for
@@ -336,19 +333,22 @@ def plain_app_list(app_list, path: str, show_changelinks: bool) -> str:
             "", "{}", ((_app_html(app, here, show_changelinks),) for app in app_list)
         )
 
-    key = getattr(app_list, "key", "")
-    if not key:
+    kept = getattr(app_list, "html", None)
+    if kept is None:
         return html()
     # A list the admin site keeps (``accounts.admin_site.AppList``) is written
     # once a process for each way the address marks its app and model current.
-    current = "".join(
-        f"{_at(app['app_url'], here):d}"
-        + "".join(f"{_at(model.get('admin_url'), here):d}" for model in app["models"])
+    current = tuple(
+        (
+            _at(app["app_url"], here),
+            *(_at(m.get("admin_url"), here) for m in app["models"]),
+        )
         for app in app_list
     )
-    return caches["fragments"].get_or_set(
-        f"{key}:{show_changelinks:d}:{current}", html, None
-    )
+    key = (show_changelinks, current)
+    if key not in kept:
+        kept[key] = html()
+    return kept[key]
 
 
 def _at(url, here: str) -> bool:

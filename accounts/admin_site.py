@@ -92,10 +92,13 @@ APP_LISTS_KEPT = 64
 
 
 class AppList(list):
-    """``AdminSite.get_app_list``'s list, with the key it is kept under, which
-    names its HTML too (``accounts.admin_pages.plain_app_list``)."""
+    """``AdminSite.get_app_list``'s list as the site keeps it, with its HTML
+    as ``accounts.admin_pages.plain_app_list`` writes it, kept with it for
+    each way an address marks its app and model current."""
 
-    key = ""
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.html: dict[tuple, str] = {}
 
 
 def app_list_key(request, app_label=None) -> str:
@@ -132,7 +135,6 @@ class AdminSite(admin.AdminSite):
         app_list = self._app_lists.get(key)
         if app_list is None:
             app_list = AppList(super().get_app_list(request, app_label))
-            app_list.key = key
             if len(self._app_lists) >= APP_LISTS_KEPT:
                 self._app_lists.clear()
             self._app_lists[key] = app_list
@@ -151,4 +153,8 @@ class AdminSite(admin.AdminSite):
                 {"__module__": admin_class.__module__},
             )
         super().register(model_or_iterable, admin_class, **options)
+        self.forget_app_lists()
+
+    def unregister(self, model_or_iterable):
+        super().unregister(model_or_iterable)
         self.forget_app_lists()

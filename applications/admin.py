@@ -294,7 +294,8 @@ class SharedChoicesFilter(admin.RelatedFieldListFilter):
     def field_choices(self, field, request, model_admin):
         read = super().field_choices
         return selectors.shared_filter_choices(
-            self.field_path, lambda: read(field, request, model_admin)
+            f"{model_admin.opts.label_lower}.{self.field_path}",
+            lambda: read(field, request, model_admin),
         )
 
 

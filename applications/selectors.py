@@ -53,8 +53,9 @@ def application_record(queryset: QuerySet) -> QuerySet:
 
 
 def shared_filter_choices(name: str, choices: Callable[[], list]) -> list:
-    """The choices of the review queue's filter ``name`` (the cycles,
-    interests and staff it filters by: ``choices()`` reads them), shared
+    """The choices of the review queue's filter ``name`` (its model and
+    field: the cycles, interests and staff it filters by, which
+    ``choices()`` reads), shared
     with the queue's count for ``QUEUE_COUNT_SECONDS``: a cycle, interest or
     staff member added or renamed may take up to a minute to show in the
     side bar. Read on every visit, they were three queries of the page."""

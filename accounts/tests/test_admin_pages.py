@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.admin.templatetags import admin_list
 from django.contrib.auth.models import Permission
 from django.template import Context, Engine
-from django.urls import reverse
+from django.urls import reverse, set_script_prefix
 from django.utils import translation
 
 from accounts.admin_pages import PlainActionCheckboxMixin, plain_app_list, plain_results
@@ -24,12 +24,13 @@ def test_the_plain_selection_checkbox_is_djangos_own(db, language):
     assert ("Choisir cet objet" in djangos) == (language == "fr")
 
 
-@pytest.mark.parametrize("query", ["", "?o=-1&q=%20&p=1", "?_to_field=id"])
+@pytest.mark.parametrize("query", ["", "?o=-1&q=%20&p=1", "?_popup=1&_to_field=id"])
 def test_plain_rows_are_djangos_own_on_every_list(client, staff, mentee, mentor, query):
     """Every admin list with rows, Django's rows and the plain ones side by
     side: fields of each kind (booleans, dates, foreign keys), methods,
     links, which keep the list's order, search and page; lists with
-    editable cells, and pop-ups, fall back to Django's rows."""
+    editable cells, and pop-ups (whose links pick the row), fall back to
+    Django's rows."""
     client.force_login(staff)
     compared = 0
     for model in admin.site._registry:
@@ -53,25 +54,27 @@ DJANGOS_TEMPLATES = Engine(
 
 
 @pytest.mark.parametrize("who", ["superuser", "viewer", "nobody"])
-@pytest.mark.parametrize("show_changelinks", [True, False])
-def test_the_plain_app_list_is_djangos_own(rf, staff, who, show_changelinks):
+def test_the_plain_app_list_is_djangos_own(rf, staff, who):
     """The admin's index (with its change links) and every admin page's side
     bar (without), the current app and model marked, a model someone may
-    only view, and nothing to show."""
+    only view, and nothing to show; each written, then as kept."""
     person = staff
     if who != "superuser":
         person = make_user(f"{who}@example.com", is_staff=True)
     if who == "viewer":
         person.user_permissions.add(Permission.objects.get(codename="view_cycle"))
         person = type(person).objects.get(pk=person.pk)  # permissions re-read
-    # Each address twice: written, then as kept; each marks another model.
-    for path in [
-        reverse("admin:mentorship_cycle_changelist"),
-        reverse("admin:mentorship_cycle_changelist"),
-        reverse("admin:mentorship_cycle_change", args=[7]),
-        reverse("admin:index"),
-        reverse("admin:index"),
-        reverse("admin:accounts_user_changelist"),
+    # Each address twice, with and without change links; each marks
+    # another model.
+    for path, show_changelinks in [
+        (reverse("admin:mentorship_cycle_changelist"), False),
+        (reverse("admin:mentorship_cycle_changelist"), False),
+        (reverse("admin:mentorship_cycle_changelist"), True),
+        (reverse("admin:mentorship_cycle_change", args=[7]), False),
+        (reverse("admin:index"), True),
+        (reverse("admin:index"), True),
+        (reverse("admin:index"), False),
+        (reverse("admin:accounts_user_changelist"), False),
     ]:
         request = rf.get(path)
         request.user = person
@@ -139,3 +142,15 @@ def test_the_admin_site_keeps_one_list_per_set_of_permissions(rf, staff):
         _model_names(rf, viewer)
         assert 1 <= len(admin.site._app_lists) <= APP_LISTS_KEPT
     assert admin.site.get_app_list(request) is not kept
+
+
+def test_the_app_list_follows_the_address_the_site_is_served_under(rf, staff):
+    request = rf.get("/admin/")
+    request.user = staff
+    assert admin.site.get_app_list(request)[0]["app_url"].startswith("/admin/")
+    set_script_prefix("/mentoring/")
+    try:
+        app_url = admin.site.get_app_list(request)[0]["app_url"]
+    finally:
+        set_script_prefix("/")
+    assert app_url.startswith("/mentoring/admin/")
