@@ -43,6 +43,9 @@ def log_in(
     if totp_secret:
         enter_totp_code(page, totp_secret)
     expect(page.get_by_role("button", name="Your account")).to_be_visible()
+    # The menu shows before the page's deferred scripts (Bootstrap's among
+    # them) have run; a click on it then opens nothing.
+    page.wait_for_load_state("domcontentloaded")
 
 
 def enter_totp_code(page: Page, secret: str) -> None:
