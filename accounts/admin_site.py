@@ -15,8 +15,6 @@ are this site wherever they are used.
 It also keeps the list of models each set of permissions may see (see
 ``AdminSite.get_app_list``)."""
 
-import hashlib
-
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -101,29 +99,25 @@ class AppList(list):
         self.html: dict[tuple, str] = {}
 
 
-def app_list_key(request, app_label=None) -> str:
+def app_list_key(request, app_label=None) -> tuple:
     """What the list of models shown to this request's person depends on:
     their permissions (every ``has_*_permission`` of our admins is either
     Django's, which reads them, or a constant), the language, the address
     the site is served under, and the app asked for."""
     user = request.user
     if user.is_active and user.is_superuser:
-        perms = "*"
+        perms = frozenset("*")
     else:
         # Read once a request (Django keeps them on the user) and needed by
         # the page's own permission checks anyway.
-        perms = "\n".join(sorted(user.get_all_permissions()))
-    digest = hashlib.blake2b(perms.encode(), digest_size=16).hexdigest()
-    return (
-        f"admin-app-list:{translation.get_language()}:{get_script_prefix()}:"
-        f"{app_label or ''}:{digest}"
-    )
+        perms = frozenset(user.get_all_permissions())
+    return (translation.get_language(), get_script_prefix(), app_label, perms)
 
 
 class AdminSite(admin.AdminSite):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._app_lists: dict[str, AppList] = {}
+        self._app_lists: dict[tuple, AppList] = {}
 
     def get_app_list(self, request, app_label=None):
         """Django's, built once a process for each ``app_list_key``: every
